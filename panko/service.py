@@ -1,0 +1,26 @@
+"""One place where every panko command builds its configuration."""
+
+from oslo_config import cfg
+from oslo_db import options as db_options
+from oslo_log import log
+
+from panko import opts
+
+
+def prepare_service(argv=None, config_files=None, conf=None):
+    """Parse the command line and config files, and set up logging.
+
+    Every command (API, dispatcher, dbsync, expirer) calls this first so
+    that options, defaults and logging behave the same everywhere.
+    """
+    if conf is None:
+        conf = cfg.ConfigOpts()
+    log.register_options(conf)
+    db_options.set_defaults(conf)
+    for group, options in opts.list_opts():
+        conf.register_opts(list(options),
+                           group=None if group == 'DEFAULT' else group)
+    conf(argv, project='panko', validate_default_values=True,
+         default_config_files=config_files)
+    log.setup(conf, 'panko')
+    return conf

@@ -1,0 +1,75 @@
+"""Storage drivers: chosen by the scheme of ``[database] connection``."""
+
+import time
+from urllib import parse
+
+from oslo_config import cfg
+from oslo_log import log
+from stevedore import driver
+
+LOG = log.getLogger(__name__)
+
+DATABASE_OPTS = [
+    cfg.IntOpt('event_time_to_live',
+               default=-1,
+               help='Number of seconds that events are kept in the '
+                    'database; panko-expirer deletes older ones. A value '
+                    'of 0 or less keeps events forever.'),
+    cfg.IntOpt('events_delete_batch_size',
+               default=0,
+               min=0,
+               help='Most events panko-expirer deletes in one run; 0 '
+                    'deletes every expired event (in bounded chunks, so '
+                    'a large backlog never holds one giant transaction).'),
+]
+
+STORAGE_OPTS = [
+    cfg.IntOpt('max_retries',
+               default=10,
+               help='Maximum number of connection attempts to the '
+                    'database at start-up; -1 retries forever.'),
+    cfg.IntOpt('retry_interval',
+               default=10,
+               help='Seconds to wait between connection attempts.'),
+]
+
+
+class StorageError(Exception):
+    """Base class of every error a storage driver raises."""
+
+
+class StorageUnavailable(StorageError):
+    """The database could not be reached or failed mid-operation.
+
+    Nothing of the operation in hand was committed: the caller may retry.
+    """
+
+
+class InvalidMarker(StorageError):
+    """The pagination marker names no event visible to the caller."""
+
+
+def get_connection_from_config(conf):
+    """Connect to the configured database, retrying while it is down."""
+    url = conf.database.connection
+    if not url:
+        raise StorageError('[database] connection is not set')
+    attempts = conf.storage.max_retries
+    while True:
+        try:
+            return get_connection(conf, url)
+        except StorageUnavailable as e:
+            if attempts == 0:
+                raise
+            attempts -= 1
+            LOG.warning('Cannot connect to the database (%s); retrying in '
+                        '%d seconds', e, conf.storage.retry_interval)
+            time.sleep(conf.storage.retry_interval)
+
+
+def get_connection(conf, url):
+    """Load the driver registered for the URL's scheme and connect."""
+    scheme = parse.urlparse(url).scheme
+    LOG.debug('Loading the %s storage driver', scheme)
+    mgr = driver.DriverManager('panko.storage', scheme)
+    return mgr.driver(conf, url)

@@ -1,0 +1,80 @@
+"""The interface every storage driver implements."""
+
+import abc
+import copy
+
+
+def update_nested(original, updates):
+    """A deep copy of ``original`` with the nested dict ``updates`` merged."""
+    merged = copy.deepcopy(original)
+    for key, value in updates.items():
+        if isinstance(value, dict):
+            merged[key] = update_nested(merged.get(key, {}), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class Connection(metaclass=abc.ABCMeta):
+    """A connection to an event store.
+
+    Drivers override what they support; ``CAPABILITIES`` and
+    ``STORAGE_CAPABILITIES`` say what that is, and the API reports them.
+    """
+
+    CAPABILITIES = {'events': {'query': {'simple': False}}}
+    STORAGE_CAPABILITIES = {'storage': {'production_ready': False}}
+
+    def __init__(self, conf, url):
+        self.conf = conf
+
+    @classmethod
+    def get_capabilities(cls):
+        return cls.CAPABILITIES
+
+    @classmethod
+    def get_storage_capabilities(cls):
+        return cls.STORAGE_CAPABILITIES
+
+    @abc.abstractmethod
+    def upgrade(self):
+        """Create the schema, or migrate it to the newest version."""
+
+    @abc.abstractmethod
+    def clear(self):
+        """Delete every event (tests and benchmarks only)."""
+
+    @abc.abstractmethod
+    def record_events(self, events):
+        """Store a batch of :class:`panko.storage.models.Event`.
+
+        An event whose message_id is already stored is a duplicate and is
+        skipped; an invalid event is rejected with a reason; neither stops
+        the rest of the batch. Returns a
+        :class:`panko.storage.models.RecordResult`. Raises
+        :class:`panko.storage.StorageUnavailable` when nothing could be
+        committed.
+        """
+
+    @abc.abstractmethod
+    def get_events(self, event_filter, pagination=None):
+        """Return a list of events matching an EventFilter, in order."""
+
+    @abc.abstractmethod
+    def get_event_types(self):
+        """Return the sorted names of every stored event type."""
+
+    @abc.abstractmethod
+    def get_trait_types(self, event_type):
+        """Return [{'name', 'data_type'}] for the traits of a type."""
+
+    @abc.abstractmethod
+    def get_traits(self, event_type, trait_name=None):
+        """Return every Trait of the events of a type, maybe one name."""
+
+    @abc.abstractmethod
+    def clear_expired_data(self, ttl, max_count=0):
+        """Delete events older than ``ttl`` seconds, ``max_count`` at most.
+
+        Returns the number of events deleted.
+        """

@@ -1,0 +1,455 @@
+"""The SQL driver: PostgreSQL, MySQL/MariaDB and SQLite."""
+
+import contextlib
+import datetime
+import json
+
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_log import log
+from oslo_utils import timeutils
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+
+from panko import storage
+from panko.storage import base
+from panko.storage import models
+from panko.storage.sqlalchemy import migration
+from panko.storage.sqlalchemy import tables
+
+LOG = log.getLogger(__name__)
+
+TRAIT_TABLES = {
+    models.Trait.TEXT_TYPE: tables.trait_text,
+    models.Trait.INT_TYPE: tables.trait_int,
+    models.Trait.FLOAT_TYPE: tables.trait_float,
+    models.Trait.DATETIME_TYPE: tables.trait_datetime,
+}
+
+#: Traits copied into columns of ``event``, for the access restriction.
+OWNER_COLUMNS = ('project_id', 'user_id')
+
+#: Events deleted per transaction by clear_expired_data.
+EXPIRY_CHUNK = 1000
+
+#: Attempts at a batch that lost a race with another writer.
+WRITE_ATTEMPTS = 3
+
+_COMPARATORS = {
+    'lt': lambda column, value: column < value,
+    'le': lambda column, value: column <= value,
+    'eq': lambda column, value: column == value,
+    'ne': lambda column, value: column != value,
+    'ge': lambda column, value: column >= value,
+    'gt': lambda column, value: column > value,
+}
+
+
+class Connection(base.Connection):
+    CAPABILITIES = {'events': {'query': {'simple': True}}}
+    STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
+
+    def __init__(self, conf, url):
+        super().__init__(conf, url)
+        if url.startswith('mysql://'):
+            url = 'mysql+pymysql://' + url[len('mysql://'):]
+        options = {key: value for key, value in conf.database.items()
+                   if key not in {opt.name for opt in storage.DATABASE_OPTS}}
+        # Start-up retries are panko's own ([storage] max_retries).
+        options.update(connection=url, max_retries=0, sqlite_fk=True)
+        context = enginefacade.transaction_context()
+        context.configure(**options)
+        self._engine = context.writer.get_engine()
+        self._event_type_ids = {}
+        self._known_trait_types = set()
+        with self._connect():
+            pass
+
+    @contextlib.contextmanager
+    def _connect(self, transaction=False):
+        """A connection, with database failures as storage errors."""
+        try:
+            if transaction:
+                with self._engine.begin() as connection:
+                    yield connection
+            else:
+                with self._engine.connect() as connection:
+                    yield connection
+        except (db_exc.DBConnectionError, db_exc.DBDeadlock) as e:
+            raise storage.StorageUnavailable(
+                'database unavailable: %s' % e) from e
+
+    def upgrade(self):
+        migration.upgrade(self._engine)
+
+    def clear(self):
+        with self._connect(transaction=True) as conn:
+            for table in reversed(tables.metadata.sorted_tables):
+                conn.execute(table.delete())
+        self._forget_cached_ids()
+
+    def _forget_cached_ids(self):
+        self._event_type_ids.clear()
+        self._known_trait_types.clear()
+
+    # Writing
+
+    def record_events(self, events):
+        result = models.RecordResult()
+        batch = {}
+        for event in events:
+            try:
+                valid = event.validated()
+            except models.InvalidEvent as e:
+                LOG.warning('Rejecting event %s: %s', event.message_id, e)
+                result.rejected.append((event.message_id, str(e)))
+                continue
+            if valid.message_id in batch:
+                result.duplicates.append(valid.message_id)
+            else:
+                batch[valid.message_id] = valid
+        if batch:
+            stored, duplicates = self._write_batch(list(batch.values()))
+            result.stored.extend(stored)
+            result.duplicates.extend(duplicates)
+        return result
+
+    def _write_batch(self, events):
+        """Write in one transaction; retry when another writer interferes.
+
+        A concurrent writer may store one of our message_ids first, or the
+        expirer may delete an event type we have cached: the transaction
+        is rolled back whole and tried again with fresh look-ups.
+        """
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._connect(transaction=True) as conn:
+                    return self._insert(conn, events)
+            except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError) as e:
+                self._forget_cached_ids()
+                if attempt == WRITE_ATTEMPTS:
+                    raise storage.StorageError(
+                        'batch failed %d times: %s' % (attempt, e)) from e
+                LOG.debug('Retrying a batch after %s', e)
+            except db_exc.DBError as e:
+                raise storage.StorageError(
+                    'cannot store events: %s' % e) from e
+
+    def _insert(self, conn, events):
+        message_ids = [event.message_id for event in events]
+        existing = set(conn.scalars(
+            sa.select(tables.event.c.message_id).where(
+                tables.event.c.message_id.in_(message_ids))))
+        new = [event for event in events if event.message_id not in existing]
+        if not new:
+            return [], message_ids
+        type_ids = self._get_event_type_ids(
+            conn, {event.event_type for event in new})
+        conn.execute(tables.event.insert(),
+                     [self._event_row(event, type_ids) for event in new])
+        event_ids = dict(conn.execute(
+            sa.select(tables.event.c.message_id, tables.event.c.id).where(
+                tables.event.c.message_id.in_(
+                    [event.message_id for event in new]))).all())
+        trait_rows = {dtype: [] for dtype in TRAIT_TABLES}
+        for event in new:
+            for trait in event.traits:
+                trait_rows[trait.dtype].append({
+                    'event_id': event_ids[event.message_id],
+                    'key': trait.name,
+                    'value': trait.value})
+        for dtype, rows in trait_rows.items():
+            if rows:
+                conn.execute(TRAIT_TABLES[dtype].insert(), rows)
+        self._record_trait_types(conn, new, type_ids)
+        return ([event.message_id for event in new],
+                [mid for mid in message_ids if mid in existing])
+
+    @staticmethod
+    def _event_row(event, type_ids):
+        row = {'message_id': event.message_id,
+               'generated': event.generated,
+               'event_type_id': type_ids[event.event_type],
+               'raw': json.dumps(event.raw)}
+        for name in OWNER_COLUMNS:
+            trait = event.trait(name)
+            is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
+            row[name] = trait.value if is_text else None
+        return row
+
+    def _insert_ignoring_duplicates(self, conn, table, rows):
+        dialect = conn.dialect.name
+        if dialect == 'postgresql':
+            statement = postgresql.insert(table).on_conflict_do_nothing()
+        elif dialect == 'sqlite':
+            statement = sqlite.insert(table).on_conflict_do_nothing()
+        else:
+            statement = table.insert().prefix_with('IGNORE')
+        conn.execute(statement, rows)
+
+    def _get_event_type_ids(self, conn, names):
+        missing = names - self._event_type_ids.keys()
+        if missing:
+            self._insert_ignoring_duplicates(
+                conn, tables.event_type, [{'desc': name} for name in missing])
+            self._event_type_ids.update(conn.execute(
+                sa.select(tables.event_type.c.desc, tables.event_type.c.id)
+                .where(tables.event_type.c.desc.in_(missing))).all())
+        return self._event_type_ids
+
+    def _record_trait_types(self, conn, events, type_ids):
+        seen = {(type_ids[event.event_type], trait.name, trait.dtype)
+                for event in events for trait in event.traits}
+        unknown = seen - self._known_trait_types
+        if unknown:
+            self._insert_ignoring_duplicates(
+                conn, tables.trait_type,
+                [{'event_type_id': type_id, 'key': key, 'dtype': dtype}
+                 for type_id, key, dtype in sorted(unknown)])
+            self._known_trait_types.update(unknown)
+
+    # Reading
+
+    def get_events(self, event_filter, pagination=None):
+        pagination = pagination or models.Pagination()
+        order = pagination.sort_order()
+        owner_branches = self._owner_branches(event_filter)
+        with self._connect() as conn:
+            if pagination.marker:
+                after_marker = self._after_marker(
+                    conn, owner_branches, pagination.marker, order)
+            conditions = self._conditions(conn, event_filter)
+            if conditions is None:
+                return []
+            if pagination.marker:
+                conditions.append(after_marker)
+            rows = conn.execute(self._page_query(
+                conditions, owner_branches, order, pagination.limit)).all()
+            traits = self._traits_of(conn, [row.id for row in rows])
+        return [models.Event(message_id=row.message_id,
+                             event_type=row.event_type,
+                             generated=row.generated,
+                             traits=traits.get(row.id, []),
+                             raw=json.loads(row.raw) if row.raw else {})
+                for row in rows]
+
+    def _conditions(self, conn, event_filter):
+        """SQL conditions for everything but the ownership restriction.
+
+        None when no event can match (an event type that does not
+        exist), so that the caller answers without a query.
+        """
+        event = tables.event
+        conditions = []
+        if event_filter.event_type is not None:
+            type_id = conn.scalar(sa.select(tables.event_type.c.id).where(
+                tables.event_type.c.desc == event_filter.event_type))
+            if type_id is None:
+                return None
+            conditions.append(event.c.event_type_id == type_id)
+        if event_filter.message_id is not None:
+            conditions.append(event.c.message_id == event_filter.message_id)
+        if event_filter.start_timestamp is not None:
+            conditions.append(
+                event.c.generated >= event_filter.start_timestamp)
+        if event_filter.end_timestamp is not None:
+            conditions.append(event.c.generated <= event_filter.end_timestamp)
+        for trait_filter in event_filter.traits_filter:
+            conditions.append(self._trait_condition(trait_filter))
+        return conditions
+
+    @staticmethod
+    def _trait_condition(trait_filter):
+        compare = _COMPARATORS[trait_filter.op]
+        if (trait_filter.name in OWNER_COLUMNS
+                and trait_filter.dtype == models.Trait.TEXT_TYPE):
+            # Same values as the trait, but indexed with the listing order.
+            return compare(tables.event.c[trait_filter.name],
+                           trait_filter.value)
+        table = TRAIT_TABLES[trait_filter.dtype]
+        return tables.event.c.id.in_(
+            sa.select(table.c.event_id).where(
+                table.c.key == trait_filter.name,
+                compare(table.c.value, trait_filter.value)))
+
+    @staticmethod
+    def _owner_branches(event_filter):
+        """The ownership restriction as alternatives to query separately.
+
+        "Project P or no project" is two index range scans in listing
+        order; an OR in one query would make most engines sort every
+        matching event instead.
+        """
+        event = tables.event
+        user = ([event.c.user_id == event_filter.user_id]
+                if event_filter.user_id is not None else [])
+        if event_filter.project_id is None:
+            return [sa.and_(sa.true(), *user)]
+        projects = [event.c.project_id == event_filter.project_id]
+        if event_filter.include_unowned:
+            projects.append(event.c.project_id.is_(None))
+        return [sa.and_(project, *user) for project in projects]
+
+    @staticmethod
+    def _after_marker(conn, owner_branches, marker, order):
+        """The keyset condition "comes after the marker event".
+
+        The marker must be an event the caller may see, so that it cannot
+        be used to probe for other projects' events.
+        """
+        event = tables.event
+        row = conn.execute(
+            sa.select(event.c.generated, event.c.message_id).where(
+                event.c.message_id == marker, sa.or_(*owner_branches))
+        ).first()
+        if row is None:
+            raise storage.InvalidMarker('marker %s not found' % marker)
+        values = row._mapping
+        alternatives = []
+        for position, (key, direction) in enumerate(order):
+            column = event.c[key]
+            beyond = (column > values[key] if direction == 'asc'
+                      else column < values[key])
+            ties = [event.c[k] == values[k] for k, _ in order[:position]]
+            alternatives.append(sa.and_(*ties, beyond))
+        first_key, first_direction = order[0]
+        # Redundant with the alternatives, but lets every engine use an
+        # index range scan on the first sort key.
+        leading = (event.c[first_key] >= values[first_key]
+                   if first_direction == 'asc'
+                   else event.c[first_key] <= values[first_key])
+        return sa.and_(leading, sa.or_(*alternatives))
+
+    @staticmethod
+    def _page_query(conditions, owner_branches, order, limit):
+        event, event_type = tables.event, tables.event_type
+
+        def ordered(columns):
+            return [columns[key].asc() if direction == 'asc'
+                    else columns[key].desc() for key, direction in order]
+
+        def select_page(owner_condition):
+            query = sa.select(
+                event.c.id, event.c.message_id, event.c.generated,
+                event.c.raw, event_type.c.desc.label('event_type'),
+            ).join(event_type, event_type.c.id == event.c.event_type_id
+                   ).where(owner_condition, *conditions
+                           ).order_by(*ordered(event.c))
+            return query.limit(limit) if limit is not None else query
+
+        if len(owner_branches) == 1:
+            return select_page(owner_branches[0])
+        union = sa.union_all(*(
+            sa.select(select_page(branch).subquery())
+            for branch in owner_branches)).subquery()
+        query = sa.select(union).order_by(*ordered(union.c))
+        return query.limit(limit) if limit is not None else query
+
+    @staticmethod
+    def _traits_of(conn, event_ids):
+        """Traits of the given events, in one round trip, sorted by name."""
+        if not event_ids:
+            return {}
+        # PostgreSQL needs typed NULLs to unite the value columns; MySQL
+        # cannot CAST to every type, and needs no cast.
+        typed_null = (sa.cast if conn.dialect.name == 'postgresql'
+                      else sa.type_coerce)
+        nulls = {dtype: typed_null(sa.null(), table.c.value.type)
+                 for dtype, table in TRAIT_TABLES.items()}
+        selects = []
+        for dtype, table in TRAIT_TABLES.items():
+            values = [
+                (table.c.value if other == dtype else null).label(
+                    'value_%d' % other)
+                for other, null in nulls.items()]
+            selects.append(sa.select(
+                table.c.event_id, table.c.key,
+                sa.literal(dtype, sa.SmallInteger).label('dtype'), *values,
+            ).where(table.c.event_id.in_(event_ids)))
+        traits = {}
+        for row in conn.execute(sa.union_all(*selects)):
+            value = row._mapping['value_%d' % row.dtype]
+            traits.setdefault(row.event_id, []).append(
+                models.Trait(row.key, row.dtype, value))
+        for event_traits in traits.values():
+            event_traits.sort(key=lambda trait: trait.name)
+        return traits
+
+    def get_event_types(self):
+        with self._connect() as conn:
+            return list(conn.scalars(
+                sa.select(tables.event_type.c.desc)
+                .order_by(tables.event_type.c.desc)))
+
+    def get_trait_types(self, event_type):
+        trait_type, types = tables.trait_type, tables.event_type
+        with self._connect() as conn:
+            rows = conn.execute(
+                sa.select(trait_type.c.key, trait_type.c.dtype)
+                .join(types, types.c.id == trait_type.c.event_type_id)
+                .where(types.c.desc == event_type)
+                .order_by(trait_type.c.key, trait_type.c.dtype)).all()
+        return [{'name': row.key, 'data_type': row.dtype} for row in rows]
+
+    def get_traits(self, event_type, trait_name=None):
+        event, types = tables.event, tables.event_type
+        traits = []
+        with self._connect() as conn:
+            for dtype, table in TRAIT_TABLES.items():
+                query = sa.select(table.c.key, table.c.value).join(
+                    event, event.c.id == table.c.event_id).join(
+                    types, types.c.id == event.c.event_type_id).where(
+                    types.c.desc == event_type)
+                if trait_name is not None:
+                    query = query.where(table.c.key == trait_name)
+                traits.extend(models.Trait(row.key, dtype, row.value)
+                              for row in conn.execute(query))
+        return traits
+
+    # Retention
+
+    def clear_expired_data(self, ttl, max_count=0):
+        cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
+        deleted = 0
+        while not max_count or deleted < max_count:
+            chunk = EXPIRY_CHUNK
+            if max_count:
+                chunk = min(chunk, max_count - deleted)
+            count = self._delete_events_before(cutoff, chunk)
+            if not count:
+                break
+            deleted += count
+        types_removed = self._delete_unused_event_types()
+        LOG.info('Expired %d events generated before %s; removed %d event '
+                 'types left without events', deleted, cutoff, types_removed)
+        return deleted
+
+    def _delete_events_before(self, cutoff, count):
+        event = tables.event
+        with self._connect(transaction=True) as conn:
+            ids = list(conn.scalars(
+                sa.select(event.c.id).where(event.c.generated < cutoff)
+                .order_by(event.c.generated).limit(count)))
+            if ids:
+                for table in TRAIT_TABLES.values():
+                    conn.execute(table.delete().where(
+                        table.c.event_id.in_(ids)))
+                conn.execute(event.delete().where(event.c.id.in_(ids)))
+        return len(ids)
+
+    def _delete_unused_event_types(self):
+        event, trait_type, event_type = (
+            tables.event, tables.trait_type, tables.event_type)
+
+        def unused(type_id):
+            return ~sa.exists(sa.select(event.c.id).where(
+                event.c.event_type_id == type_id))
+
+        with self._connect(transaction=True) as conn:
+            conn.execute(trait_type.delete().where(
+                unused(trait_type.c.event_type_id)))
+            removed = conn.execute(event_type.delete().where(
+                unused(event_type.c.id))).rowcount
+        self._forget_cached_ids()
+        return removed

@@ -1,0 +1,236 @@
+"""The event model shared by every storage driver, the API and ingestion."""
+
+import dataclasses
+import datetime
+
+from oslo_utils import timeutils
+
+#: Longest text a string trait keeps; longer values are truncated.
+MAX_TEXT_LENGTH = 255
+#: Longest event type and trait name accepted.
+MAX_NAME_LENGTH = 255
+#: Longest message_id accepted (a UUID is 36 characters).
+MAX_MESSAGE_ID_LENGTH = 50
+
+
+class InvalidEvent(ValueError):
+    """An event that cannot be stored as given; the text says why."""
+
+
+@dataclasses.dataclass
+class Trait:
+    """A typed name/value pair attached to an event.
+
+    The numeric types are the ones Ceilometer puts on the wire.
+    """
+
+    NONE_TYPE = 0
+    TEXT_TYPE = 1
+    INT_TYPE = 2
+    FLOAT_TYPE = 3
+    DATETIME_TYPE = 4
+
+    TYPE_NAMES = {
+        NONE_TYPE: 'none',
+        TEXT_TYPE: 'string',
+        INT_TYPE: 'integer',
+        FLOAT_TYPE: 'float',
+        DATETIME_TYPE: 'datetime',
+    }
+
+    name: str
+    dtype: int
+    value: object
+
+    @classmethod
+    def type_from_name(cls, type_name):
+        for dtype, name in cls.TYPE_NAMES.items():
+            if name == type_name:
+                return dtype
+        raise KeyError(type_name)
+
+    @property
+    def type_name(self):
+        return self.TYPE_NAMES[self.dtype]
+
+    @classmethod
+    def convert_value(cls, dtype, value):
+        """Return ``value`` as a Python value of ``dtype``.
+
+        Raises ValueError (or TypeError) when the value does not fit: a
+        value is never silently coerced into another type, so ``"abc"`` is
+        not an integer and ``4.5`` is not an integer either.
+        """
+        if dtype == cls.INT_TYPE:
+            if isinstance(value, bool):
+                raise ValueError('a boolean is not an integer')
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError('%r is not an integer' % value)
+                return int(value)
+            return int(value)
+        if dtype == cls.FLOAT_TYPE:
+            if isinstance(value, bool):
+                raise ValueError('a boolean is not a float')
+            return float(value)
+        if dtype == cls.DATETIME_TYPE:
+            return normalize_datetime(value)
+        if dtype in (cls.TEXT_TYPE, cls.NONE_TYPE):
+            if isinstance(value, (dict, list)):
+                raise ValueError('a %s is not a string' % type(value).__name__)
+            return str(value)
+        raise ValueError('unknown trait type %r' % dtype)
+
+
+def normalize_datetime(value):
+    """Turn an ISO 8601 string or a datetime into a naive UTC datetime."""
+    if isinstance(value, str):
+        value = timeutils.parse_isotime(value)
+    if not isinstance(value, datetime.datetime):
+        raise ValueError('%r is not a date and time' % (value,))
+    return timeutils.normalize_time(value)
+
+
+@dataclasses.dataclass
+class Event:
+    message_id: str
+    event_type: str
+    generated: datetime.datetime
+    traits: list
+    raw: dict = dataclasses.field(default_factory=dict)
+
+    def validated(self):
+        """Return a copy fit for storage, or raise InvalidEvent.
+
+        Trait values are converted to their declared type, strings are
+        truncated to MAX_TEXT_LENGTH and traits without a value dropped.
+        """
+        if not self.message_id or not isinstance(self.message_id, str):
+            raise InvalidEvent('message_id is missing')
+        if len(self.message_id) > MAX_MESSAGE_ID_LENGTH:
+            raise InvalidEvent('message_id is longer than %d characters'
+                               % MAX_MESSAGE_ID_LENGTH)
+        if not self.event_type or not isinstance(self.event_type, str):
+            raise InvalidEvent('event_type is missing')
+        if len(self.event_type) > MAX_NAME_LENGTH:
+            raise InvalidEvent('event_type is longer than %d characters'
+                               % MAX_NAME_LENGTH)
+        try:
+            generated = normalize_datetime(self.generated)
+        except (ValueError, TypeError) as e:
+            raise InvalidEvent('generated %r is not a valid time: %s'
+                               % (self.generated, e))
+        traits = {}
+        for trait in self.traits:
+            if trait.value is None:
+                continue
+            traits[trait.name] = self._validated_trait(trait)
+        raw = self.raw if self.raw is not None else {}
+        if not isinstance(raw, dict):
+            raise InvalidEvent('raw is not a JSON object')
+        return Event(self.message_id, self.event_type, generated,
+                     sorted(traits.values(), key=lambda t: t.name), raw)
+
+    @staticmethod
+    def _validated_trait(trait):
+        if not trait.name or not isinstance(trait.name, str):
+            raise InvalidEvent('a trait has no name')
+        if len(trait.name) > MAX_NAME_LENGTH:
+            raise InvalidEvent('trait name %r is longer than %d characters'
+                               % (trait.name[:40], MAX_NAME_LENGTH))
+        if trait.dtype not in Trait.TYPE_NAMES:
+            raise InvalidEvent('trait %s has an unknown type %r'
+                               % (trait.name, trait.dtype))
+        dtype = trait.dtype or Trait.TEXT_TYPE
+        try:
+            value = Trait.convert_value(dtype, trait.value)
+        except (ValueError, TypeError, OverflowError) as e:
+            raise InvalidEvent('trait %s: value %r is not a valid %s (%s)'
+                               % (trait.name, trait.value,
+                                  Trait.TYPE_NAMES[dtype], e))
+        if dtype == Trait.INT_TYPE and not -2 ** 63 <= value < 2 ** 63:
+            raise InvalidEvent('trait %s: integer %d does not fit in 64 bits'
+                               % (trait.name, value))
+        if dtype == Trait.TEXT_TYPE:
+            value = value[:MAX_TEXT_LENGTH]
+        return Trait(trait.name, dtype, value)
+
+    def trait(self, name):
+        for trait in self.traits:
+            if trait.name == name:
+                return trait
+        return None
+
+
+@dataclasses.dataclass
+class TraitFilter:
+    """``name op value``; value already converted to ``dtype``."""
+
+    OPERATORS = ('lt', 'le', 'eq', 'ne', 'ge', 'gt')
+
+    name: str
+    value: object
+    dtype: int = Trait.TEXT_TYPE
+    op: str = 'eq'
+
+
+@dataclasses.dataclass
+class EventFilter:
+    """What to select; every field left at None does not restrict.
+
+    The access restriction the API derives from policy is expressed with
+    ``project_id``, ``user_id`` and ``include_unowned``: events whose
+    project_id trait equals ``project_id`` (or, with ``include_unowned``,
+    that have no project_id trait at all) and whose user_id trait equals
+    ``user_id``.
+    """
+
+    event_type: str = None
+    message_id: str = None
+    start_timestamp: datetime.datetime = None
+    end_timestamp: datetime.datetime = None
+    traits_filter: list = dataclasses.field(default_factory=list)
+    project_id: str = None
+    user_id: str = None
+    include_unowned: bool = False
+
+
+@dataclasses.dataclass
+class Pagination:
+    """Page size, position and order of a listing.
+
+    ``sort`` is a list of (key, direction); message_id is appended as the
+    final tie-breaker so that pages never skip or repeat events.
+    """
+
+    SORT_KEYS = ('generated', 'message_id')
+    SORT_DIRS = ('asc', 'desc')
+    DEFAULT_SORT = (('generated', 'asc'), ('message_id', 'asc'))
+
+    limit: int = None
+    marker: str = None
+    sort: list = dataclasses.field(default_factory=list)
+
+    def sort_order(self):
+        """The full, validated sort order, ending with message_id."""
+        order = []
+        for key, direction in self.sort or self.DEFAULT_SORT:
+            if key not in self.SORT_KEYS:
+                raise ValueError('invalid sort key %r' % key)
+            if direction not in self.SORT_DIRS:
+                raise ValueError('invalid sort direction %r' % direction)
+            if key not in (k for k, _ in order):
+                order.append((key, direction))
+        if 'message_id' not in dict(order):
+            order.append(('message_id', order[-1][1]))
+        return order
+
+
+@dataclasses.dataclass
+class RecordResult:
+    """What record_events did with each event it was given."""
+
+    stored: list = dataclasses.field(default_factory=list)
+    duplicates: list = dataclasses.field(default_factory=list)
+    #: (message_id, reason) pairs
+    rejected: list = dataclasses.field(default_factory=list)

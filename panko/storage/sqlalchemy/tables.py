@@ -1,0 +1,68 @@
+"""The SQL schema at the newest migration, for building queries.
+
+The alembic migrations in ``alembic/versions`` create it; this module only
+describes it. The layout keeps Panko 10's tables (so its databases are
+upgraded in place) and adds what its queries lacked:
+
+* ``event.project_id`` and ``event.user_id`` copy the string traits of the
+  same names, so the access restriction every API query carries is an
+  indexed column test instead of a look-up in the trait tables;
+* an index on (name, value) for each trait table, so a trait filter is an
+  index range scan;
+* ``trait_type`` summarises which traits each event type has, so listing
+  them does not scan every event of the type;
+* the listings' sort keys ``(generated, message_id)`` are indexed, alone
+  and behind event type and project, so a page is read in index order
+  and stops after ``limit`` rows.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+#: Microsecond precision everywhere (MySQL's DATETIME defaults to seconds).
+PreciseDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
+#: Raw notifications can exceed MySQL's 64 KiB TEXT.
+LongText = sa.Text().with_variant(mysql.LONGTEXT(), 'mysql')
+
+metadata = sa.MetaData()
+
+event_type = sa.Table(
+    'event_type', metadata,
+    sa.Column('id', sa.Integer, primary_key=True),
+    sa.Column('desc', sa.String(255), unique=True),
+)
+
+event = sa.Table(
+    'event', metadata,
+    sa.Column('id', sa.Integer, primary_key=True),
+    sa.Column('message_id', sa.String(50), unique=True),
+    sa.Column('generated', PreciseDateTime),
+    sa.Column('event_type_id', sa.Integer, sa.ForeignKey('event_type.id')),
+    sa.Column('raw', LongText),
+    sa.Column('project_id', sa.String(255)),
+    sa.Column('user_id', sa.String(255)),
+)
+
+trait_type = sa.Table(
+    'trait_type', metadata,
+    sa.Column('event_type_id', sa.Integer, sa.ForeignKey('event_type.id'),
+              primary_key=True),
+    sa.Column('key', sa.String(255), primary_key=True),
+    sa.Column('dtype', sa.SmallInteger, primary_key=True),
+)
+
+
+def _trait_table(name, value_type):
+    return sa.Table(
+        name, metadata,
+        sa.Column('event_id', sa.Integer, sa.ForeignKey('event.id'),
+                  primary_key=True),
+        sa.Column('key', sa.String(255), primary_key=True),
+        sa.Column('value', value_type),
+    )
+
+
+trait_text = _trait_table('trait_text', sa.String(255))
+trait_int = _trait_table('trait_int', sa.BigInteger)
+trait_float = _trait_table('trait_float', sa.Float(53))
+trait_datetime = _trait_table('trait_datetime', PreciseDateTime)

@@ -1,0 +1,100 @@
+"""Fixtures giving tests real databases.
+
+Every SQL test runs on SQLite, PostgreSQL and MariaDB/MySQL. A server that
+cannot be reached skips its tests on a developer's machine, and fails them
+when ``CI=true``, so that CI never passes by testing nothing.
+"""
+
+import contextlib
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from panko import service
+from panko import storage
+
+SERVER_URLS = {
+    'postgresql': os.environ.get('PANKO_TEST_POSTGRESQL_URL',
+                                 'postgresql://root@127.0.0.1:5432/postgres'),
+    'mysql': os.environ.get('PANKO_TEST_MYSQL_URL',
+                            'mysql+pymysql://root@127.0.0.1:3306/'),
+}
+SQL_ENGINES = ('sqlite', 'postgresql', 'mysql')
+
+
+def unreachable(what, error):
+    """Skip, or fail in CI, because a service the test needs is down."""
+    message = '%s is unreachable: %s' % (what, error)
+    if os.environ.get('CI') == 'true':
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@contextlib.contextmanager
+def temporary_database(engine_name, directory):
+    """Create an empty database, yield its URL, then drop it."""
+    if engine_name == 'sqlite':
+        yield 'sqlite:///%s' % os.path.join(directory,
+                                            '%s.db' % uuid.uuid4().hex)
+        return
+    name = 'panko_test_%s' % uuid.uuid4().hex[:12]
+    server = sa.create_engine(SERVER_URLS[engine_name],
+                              isolation_level='AUTOCOMMIT')
+    try:
+        with server.connect() as conn:
+            conn.execute(sa.text('CREATE DATABASE %s' % name))
+    except sa.exc.OperationalError as e:
+        server.dispose()
+        unreachable(engine_name, e)
+    url = sa.engine.make_url(SERVER_URLS[engine_name]).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            if engine_name == 'postgresql':
+                conn.execute(sa.text('DROP DATABASE %s WITH (FORCE)' % name))
+            else:
+                conn.execute(sa.text('DROP DATABASE %s' % name))
+        server.dispose()
+
+
+def make_conf(url=None, **overrides):
+    """A panko configuration as the commands build it, without files."""
+    conf = service.prepare_service([], config_files=[])
+    if url is not None:
+        conf.set_override('connection', url, 'database')
+    for name, value in overrides.items():
+        group, _, option = name.rpartition('__')
+        conf.set_override(option, value, group or None)
+    return conf
+
+
+@pytest.fixture(scope='session', params=SQL_ENGINES)
+def sql_url(request, tmp_path_factory):
+    """A migrated database of each SQL engine, shared by the session."""
+    with temporary_database(request.param,
+                            str(tmp_path_factory.mktemp('db'))) as url:
+        yield url
+
+
+@pytest.fixture(scope='session')
+def _session_sql_connection(sql_url):
+    connection = storage.get_connection(make_conf(sql_url), sql_url)
+    connection.upgrade()
+    return connection
+
+
+@pytest.fixture
+def sql_connection(_session_sql_connection):
+    """An empty store on each SQL engine."""
+    _session_sql_connection.clear()
+    return _session_sql_connection
+
+
+@pytest.fixture(params=SQL_ENGINES)
+def empty_database_url(request, tmp_path):
+    """A new, empty database of each SQL engine, for migration tests."""
+    with temporary_database(request.param, str(tmp_path)) as url:
+        yield url
