@@ -1,6 +1,7 @@
 """Fixtures giving tests real databases.
 
-Every SQL test runs on SQLite, PostgreSQL and MariaDB/MySQL. A server that
+The storage suite runs on every backend: SQLite, PostgreSQL and
+MariaDB/MySQL, each on a real server. A server that
 cannot be reached skips its tests on a developer's machine, and fails them
 when ``CI=true``, so that CI never passes by testing nothing.
 """
@@ -22,6 +23,8 @@ SERVER_URLS = {
                             'mysql+pymysql://root@127.0.0.1:3306/'),
 }
 SQL_ENGINES = ('sqlite', 'postgresql', 'mysql')
+#: Every backend the shared storage suite runs on.
+STORAGE_BACKENDS = SQL_ENGINES
 
 
 def unreachable(what, error):
@@ -71,26 +74,26 @@ def make_conf(url=None, **overrides):
     return conf
 
 
-@pytest.fixture(scope='session', params=SQL_ENGINES)
-def sql_url(request, tmp_path_factory):
-    """A migrated database of each SQL engine, shared by the session."""
+@pytest.fixture(scope='session', params=STORAGE_BACKENDS)
+def storage_url(request, tmp_path_factory):
+    """A database of each storage backend, shared by the session."""
     with temporary_database(request.param,
                             str(tmp_path_factory.mktemp('db'))) as url:
         yield url
 
 
 @pytest.fixture(scope='session')
-def _session_sql_connection(sql_url):
-    connection = storage.get_connection(make_conf(sql_url), sql_url)
+def _session_connection(storage_url):
+    connection = storage.get_connection(make_conf(storage_url), storage_url)
     connection.upgrade()
     return connection
 
 
 @pytest.fixture
-def sql_connection(_session_sql_connection):
-    """An empty store on each SQL engine."""
-    _session_sql_connection.clear()
-    return _session_sql_connection
+def conn(_session_connection):
+    """An empty, migrated store on each backend; the storage suite's."""
+    _session_connection.clear()
+    return _session_connection
 
 
 @pytest.fixture(params=SQL_ENGINES)
