@@ -46,14 +46,22 @@ _COMPARATORS = {
 }
 
 
+def _with_default_driver(url):
+    """Name the DB-API driver panko installs when the URL names none."""
+    for scheme, driver in (('mysql', 'mysql+pymysql'),
+                           ('postgresql', 'postgresql+psycopg')):
+        if url.startswith(scheme + '://'):
+            return driver + url[len(scheme):]
+    return url
+
+
 class Connection(base.Connection):
     CAPABILITIES = {'events': {'query': {'simple': True}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
 
     def __init__(self, conf, url):
         super().__init__(conf, url)
-        if url.startswith('mysql://'):
-            url = 'mysql+pymysql://' + url[len('mysql://'):]
+        url = _with_default_driver(url)
         options = {key: value for key, value in conf.database.items()
                    if key not in {opt.name for opt in storage.DATABASE_OPTS}}
         # Start-up retries are panko's own ([storage] max_retries).
@@ -76,7 +84,8 @@ class Connection(base.Connection):
             else:
                 with self._engine.connect() as connection:
                     yield connection
-        except (db_exc.DBConnectionError, db_exc.DBDeadlock) as e:
+        except (db_exc.DBConnectionError, db_exc.DBDeadlock,
+                sa.exc.OperationalError) as e:
             raise storage.StorageUnavailable(
                 'database unavailable: %s' % e) from e
 
