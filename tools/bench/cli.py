@@ -4,6 +4,7 @@ import argparse
 
 from bench import databases
 from bench import ingest
+from bench import load
 from bench import report
 
 
@@ -21,8 +22,26 @@ def main(argv=None):
     _common(sub)
     sub.set_defaults(func=_ingest)
 
+    sub = commands.add_parser(
+        'load', help='fill a store to N events quickly (bulk paths)')
+    _target(sub)
+    sub.add_argument('--events', type=int, default=1000000)
+    sub.add_argument('--create', action='store_true',
+                     help='drop and create the benchmark database first')
+    sub.add_argument('--workers', type=int, default=2,
+                     help='processes generating rows (default 2)')
+    _common(sub)
+    sub.set_defaults(func=_load)
+
     args = parser.parse_args(argv)
     return args.func(args)
+
+
+def _target(sub):
+    sub.add_argument('--engine', choices=databases.ENGINES,
+                     default='postgresql',
+                     help='use the panko_bench database of this engine')
+    sub.add_argument('--url', help='or this database URL')
 
 
 def _common(sub):
@@ -39,3 +58,14 @@ def _ingest(args):
                 [('engine', 'engine'), ('events', 'events'),
                  ('seconds', 'seconds'), ('events_per_second', 'events/s')],
                 rows, args.json)
+
+
+def _load(args):
+    url = args.url or databases.url_of(args.engine)
+    if args.create:
+        databases.create(databases.engine_of(url))
+    row = load.run(url, args.events, args.seed, args.workers)
+    report.emit('load', [row],
+                [('engine', 'engine'), ('events', 'events'),
+                 ('loaded', 'loaded'), ('seconds', 'seconds')],
+                [row], args.json)

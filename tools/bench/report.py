@@ -51,9 +51,10 @@ def table(columns, rows):
         cells.append([_cell(row.get(key)) for key, _ in columns])
     widths = [max(len(line[i]) for line in cells)
               for i in range(len(columns))]
-    lines = ['  '.join(text.rjust(width) if n else text.ljust(width)
-                       for n, (text, width) in enumerate(zip(line, widths)))
-             for line in cells]
+    lines = ['  '.join(
+        text.rjust(width) if n else text.ljust(width)
+        for n, (text, width) in enumerate(zip(line, widths, strict=True)))
+        for line in cells]
     lines.insert(1, '  '.join('-' * width for width in widths))
     return '\n'.join(lines)
 
