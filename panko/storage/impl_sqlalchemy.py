@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime
+import functools
 import json
 
 from oslo_db import exception as db_exc
@@ -118,6 +119,51 @@ def _unnest_insert(conn, table, names):
     return table.insert().from_select(list(names), source)
 
 
+def _without_parallel_plans(dbapi_connection, connection_record):
+    """Keep PostgreSQL from planning parallel workers for our queries.
+
+    Every query panko issues reads a bounded number of rows through
+    indexes; the planner still picks a parallel plan for the traits of a
+    page, whose worker start-up costs more than the query itself (20 ms
+    instead of 1 ms at 1,000,000 events on 2 cores).
+    """
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute('SET max_parallel_workers_per_gather = 0')
+    dbapi_connection.commit()
+
+
+@functools.lru_cache
+def _traits_query(dialect_name):
+    """Every trait of the events ``event_ids``: one UNION ALL of the tables.
+
+    Each row is (event_id, key, dtype, value if text, value if integer,
+    value if float, value if datetime). On PostgreSQL the ids are one
+    array parameter, so the statement text is always the same and the
+    driver prepares it once; elsewhere they expand into an IN list.
+    """
+    if dialect_name == 'postgresql':
+        # Typed NULLs unite the value columns; MySQL cannot CAST to every
+        # type, and needs no cast.
+        typed_null = sa.cast
+        ids = sa.bindparam('event_ids', type_=postgresql.ARRAY(sa.Integer))
+    else:
+        typed_null = sa.type_coerce
+        ids = sa.bindparam('event_ids', expanding=True)
+    selects = []
+    for dtype, table in TRAIT_TABLES.items():
+        values = [table.c.value if other == dtype
+                  else typed_null(sa.null(), other_table.c.value.type)
+                  for other, other_table in TRAIT_TABLES.items()]
+        in_page = (table.c.event_id == sa.any_(ids)
+                   if dialect_name == 'postgresql'
+                   else table.c.event_id.in_(ids))
+        selects.append(sa.select(
+            table.c.event_id, table.c.key,
+            sa.literal(dtype, sa.SmallInteger).label('dtype'), *values,
+        ).where(in_page))
+    return sa.union_all(*selects)
+
+
 class Connection(base.Connection):
     CAPABILITIES = {'events': {'query': {'simple': True}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
@@ -132,6 +178,8 @@ class Connection(base.Connection):
         context = enginefacade.transaction_context()
         context.configure(**options)
         self._engine = context.writer.get_engine()
+        if self._engine.dialect.name == 'postgresql':
+            sa.event.listen(self._engine, 'connect', _without_parallel_plans)
         self._event_type_ids = {}
         self._known_trait_types = set()
         with self._connect():
@@ -414,27 +462,12 @@ class Connection(base.Connection):
         """Traits of the given events, in one round trip, sorted by name."""
         if not event_ids:
             return {}
-        # PostgreSQL needs typed NULLs to unite the value columns; MySQL
-        # cannot CAST to every type, and needs no cast.
-        typed_null = (sa.cast if conn.dialect.name == 'postgresql'
-                      else sa.type_coerce)
-        nulls = {dtype: typed_null(sa.null(), table.c.value.type)
-                 for dtype, table in TRAIT_TABLES.items()}
-        selects = []
-        for dtype, table in TRAIT_TABLES.items():
-            values = [
-                (table.c.value if other == dtype else null).label(
-                    'value_%d' % other)
-                for other, null in nulls.items()]
-            selects.append(sa.select(
-                table.c.event_id, table.c.key,
-                sa.literal(dtype, sa.SmallInteger).label('dtype'), *values,
-            ).where(table.c.event_id.in_(event_ids)))
         traits = {}
-        for row in conn.execute(sa.union_all(*selects)):
-            value = row._mapping['value_%d' % row.dtype]
-            traits.setdefault(row.event_id, []).append(
-                models.Trait(row.key, row.dtype, value))
+        rows = conn.execute(_traits_query(conn.dialect.name),
+                            {'event_ids': list(event_ids)})
+        for event_id, key, dtype, *values in rows:
+            traits.setdefault(event_id, []).append(
+                models.Trait(key, dtype, values[dtype - 1]))
         for event_traits in traits.values():
             event_traits.sort(key=lambda trait: trait.name)
         return traits

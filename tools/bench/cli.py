@@ -3,9 +3,12 @@
 import argparse
 
 from bench import databases
+from bench import footprint
+from bench import http_query
 from bench import ingest
 from bench import load
 from bench import report
+from bench import storage_query
 
 
 def main(argv=None):
@@ -32,6 +35,29 @@ def main(argv=None):
                      help='processes generating rows (default 2)')
     _common(sub)
     sub.set_defaults(func=_load)
+
+    sub = commands.add_parser(
+        'storage-query', help='the query set through the storage driver')
+    _target(sub)
+    sub.add_argument('--no-throughput', action='store_true')
+    _common(sub)
+    sub.set_defaults(func=_storage_query)
+
+    sub = commands.add_parser(
+        'query', help='the query set over HTTP (API in noauth mode)')
+    sub.add_argument('--url', default='http://127.0.0.1:8977',
+                     help='base URL of the API')
+    sub.add_argument('--no-throughput', action='store_true')
+    _common(sub)
+    sub.set_defaults(func=_http_query)
+
+    sub = commands.add_parser(
+        'footprint', help='bytes per event on disk; RSS of processes')
+    _target(sub)
+    sub.add_argument('--pid', type=int, action='append', default=[],
+                     help='also report the RSS of this process')
+    _common(sub)
+    sub.set_defaults(func=_footprint)
 
     args = parser.parse_args(argv)
     return args.func(args)
@@ -69,3 +95,44 @@ def _load(args):
                 [('engine', 'engine'), ('events', 'events'),
                  ('loaded', 'loaded'), ('seconds', 'seconds')],
                 [row], args.json)
+
+
+QUERY_COLUMNS = [('name', 'query'), ('title', ''), ('p50_ms', 'p50 ms'),
+                 ('p95_ms', 'p95 ms'), ('results', 'results')]
+
+
+def _storage_query(args):
+    url = args.url or databases.url_of(args.engine)
+    result = storage_query.run(url, args.seed, not args.no_throughput)
+    print('%s, %d events, through the storage driver'
+          % (result['engine'], result['events']))
+    _print_queries(result, args)
+
+
+def _http_query(args):
+    result = http_query.run(args.url, args.seed, not args.no_throughput)
+    print('%s, over HTTP' % args.url)
+    _print_queries(result, args)
+
+
+def _print_queries(result, args):
+    report.emit('query', result, QUERY_COLUMNS, result['queries'],
+                args.json)
+    if 'q1_throughput' in result:
+        print('Q1 throughput, %(clients)d clients for %(seconds)d s: '
+              '%(requests_per_second).1f requests/s'
+              % result['q1_throughput'])
+
+
+def _footprint(args):
+    url = args.url or databases.url_of(args.engine)
+    result = footprint.run(url)
+    result['processes'] = footprint.rss(args.pid)
+    report.emit('footprint', result,
+                [('engine', 'engine'), ('events', 'events'),
+                 ('table_bytes', 'table bytes'),
+                 ('index_bytes', 'index bytes'),
+                 ('bytes_per_event', 'bytes/event')], [result], args.json)
+    if result['processes']:
+        print(report.table([('pid', 'pid'), ('name', 'process'),
+                            ('rss_mb', 'RSS MB')], result['processes']))

@@ -14,6 +14,7 @@ import datetime
 import functools
 import multiprocessing
 import os
+import sys
 import tempfile
 import time
 
@@ -58,13 +59,23 @@ def run(url, count, seed, workers=2):
     dropped = _drop_indexes(db) if engine == 'postgresql' and not existing \
         else []
     with multiprocessing.Pool(workers) as pool, _bulk_writer(db) as write:
-        for chunks, kinds in pool.imap(make, tasks):
+        for number, (chunks, kinds) in enumerate(pool.imap(make, tasks)):
             for table, chunk in chunks.items():
                 write(table, chunk)
             trait_types |= kinds
+            _progress(tasks[number][1] * generator.BLOCK_SIZE, count,
+                      started)
+    _progress(count, count, started, 'building indexes')
     _finish(db, engine, dropped, trait_types)
     return {'engine': engine, 'events': count, 'loaded': count - existing,
             'seconds': round(time.perf_counter() - started, 1)}
+
+
+def _progress(done, count, started, what='loading'):
+    if done % 100000 == 0 or done == count:
+        print('%s: %d of %d events after %.0f s' % (
+            what, min(done, count), count, time.perf_counter() - started),
+            file=sys.stderr)
 
 
 def _register_event_types(db):
