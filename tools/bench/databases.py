@@ -18,14 +18,13 @@ SERVERS = {
                             'mysql+pymysql://root@127.0.0.1:3306/'),
 }
 NAME = 'panko_bench'
-SQLITE_PATH = os.environ.get('PANKO_BENCH_SQLITE_PATH',
-                             '/tmp/panko_bench.sqlite')
+SQLITE_DIRECTORY = os.environ.get('PANKO_BENCH_SQLITE_DIR', '/tmp')
 
 
 def url_of(engine, name=NAME):
-    """The URL of the benchmark database of ``engine``."""
+    """The URL of the benchmark database ``name`` of ``engine``."""
     if engine == 'sqlite':
-        return 'sqlite:///%s' % SQLITE_PATH
+        return 'sqlite:///%s' % _sqlite_path(name)
     url = sa.engine.make_url(SERVERS[engine]).set(database=name)
     return url.render_as_string(hide_password=False)
 
@@ -34,11 +33,15 @@ def engine_of(url):
     return sa.engine.make_url(url).get_backend_name()
 
 
+def _sqlite_path(name):
+    return os.path.join(SQLITE_DIRECTORY, name + '.sqlite')
+
+
 def create(engine, name=NAME):
     """Create an empty database (dropping any previous one)."""
     drop(engine, name)
     if engine == 'sqlite':
-        return url_of(engine)
+        return url_of(engine, name)
     with _server(engine) as conn:
         conn.execute(sa.text('CREATE DATABASE %s' % name))
     return url_of(engine, name)
@@ -48,7 +51,7 @@ def drop(engine, name=NAME):
     if engine == 'sqlite':
         for suffix in ('', '-wal', '-shm', '-journal'):
             with contextlib.suppress(FileNotFoundError):
-                os.remove(SQLITE_PATH + suffix)
+                os.remove(_sqlite_path(name) + suffix)
         return
     with _server(engine) as conn:
         force = ' WITH (FORCE)' if engine == 'postgresql' else ''

@@ -11,9 +11,13 @@ BATCH = 100
 CHUNK = 10000
 
 
+#: Its own database, so that a store filled by ``load`` is kept.
+DATABASE = databases.NAME + '_ingest'
+
+
 def run(engine, count, seed, keep=False):
     """Record ``count`` events in batches of 100; return the figures."""
-    url = databases.create(engine)
+    url = databases.create(engine, DATABASE)
     try:
         connection = databases.connect(url)
         elapsed = 0.0
@@ -31,7 +35,7 @@ def run(engine, count, seed, keep=False):
             raise RuntimeError('stored %d of %d events' % (stored, count))
     finally:
         if not keep:
-            databases.drop(engine)
+            databases.drop(engine, DATABASE)
     return {'engine': engine, 'events': count, 'batch': BATCH,
             'seconds': round(elapsed, 2),
             'events_per_second': round(count / elapsed)}
