@@ -153,8 +153,12 @@ class Connection(base.Connection):
     def __init__(self, conf, url):
         super().__init__(conf, url)
         with self._errors():
-            # Looked up at call time, so tests can substitute mongomock.
-            self._client = pymongo.MongoClient(url)
+            try:
+                # Looked up at call time, so tests can substitute mongomock.
+                self._client = pymongo.MongoClient(url)
+            except ValueError as e:
+                raise storage.StorageError(
+                    'invalid MongoDB URL: %s' % e) from e
             self._db = self._client.get_default_database('panko')
             self._db.command('ping')
         self._events = self._db['event']
