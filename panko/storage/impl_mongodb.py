@@ -165,6 +165,7 @@ class Connection(base.Connection):
         self._trait_types = self._db['trait_type']
         self._known_trait_types = set()
         self._trait_types_since = time.monotonic()
+        self._warn_if_ttl_differs(conf.database.event_time_to_live)
 
     @staticmethod
     @contextlib.contextmanager
@@ -192,6 +193,20 @@ class Connection(base.Connection):
             self._trait_types.create_indexes(TRAIT_TYPE_INDEXES)
             self._sync_ttl_index(self.conf.database.event_time_to_live)
 
+    def _ttl_index_seconds(self):
+        """The TTL the index applies, or None without a TTL index."""
+        index = self._events.index_information().get(TTL_INDEX)
+        return None if index is None else index.get('expireAfterSeconds')
+
+    def _warn_if_ttl_differs(self, ttl):
+        """Tell the deployer who changed the option but not the index."""
+        with self._errors():
+            applied = self._ttl_index_seconds()
+        if applied != (ttl if ttl > 0 else None):
+            LOG.warning('[database] event_time_to_live is %d but the TTL '
+                        'index expires events after %s seconds: run '
+                        'panko-dbsync to apply the option', ttl, applied)
+
     def _sync_ttl_index(self, ttl):
         """Make the TTL index expire events after ``ttl`` seconds.
 
@@ -199,16 +214,16 @@ class Connection(base.Connection):
         options in place instead of rebuilding it over every event; a TTL
         of 0 or less drops the index, keeping events forever.
         """
-        current = self._events.index_information().get(TTL_INDEX)
+        applied = self._ttl_index_seconds()
         if ttl <= 0:
-            if current is not None:
+            if applied is not None:
                 self._events.drop_index(TTL_INDEX)
                 LOG.info('Dropped the TTL index: events are kept forever')
-        elif current is None:
+        elif applied is None:
             self._events.create_index([('generated_date', 1)],
                                       name=TTL_INDEX, expireAfterSeconds=ttl)
             LOG.info('Events now expire %d seconds after generation', ttl)
-        elif current.get('expireAfterSeconds') != ttl:
+        elif applied != ttl:
             self._db.command('collMod', self._events.name, index={
                 'name': TTL_INDEX, 'expireAfterSeconds': ttl})
             LOG.info('Events now expire %d seconds after generation', ttl)

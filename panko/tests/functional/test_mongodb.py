@@ -97,6 +97,20 @@ class TestSchema:
         ttl = database['event'].index_information()[impl_mongodb.TTL_INDEX]
         assert ttl['expireAfterSeconds'] == 7200
 
+    def test_a_ttl_the_index_does_not_apply_yet_is_reported(
+            self, url, capsys):
+        # oslo.log writes to the stream it finds when each command (here,
+        # make_conf) sets it up: standard output.
+        connect(url, database__event_time_to_live=3600)
+        capsys.readouterr()
+        storage.get_connection(conftest.make_conf(
+            url, database__event_time_to_live=60), url)
+        assert ('event_time_to_live is 60 but the TTL index expires events '
+                'after 3600 seconds: run panko-dbsync'
+                in capsys.readouterr().out)
+        connect(url, database__event_time_to_live=3600)
+        assert 'panko-dbsync' not in capsys.readouterr().out
+
     def test_every_document_carries_the_date_the_ttl_reads(
             self, url, database):
         generated = datetime.datetime(2026, 3, 1, 12, 0, 0, 123456)
