@@ -131,8 +131,9 @@ def _trait_from_element(element):
 def _duplicate_key_errors(bulk_error):
     """The write errors of a bulk write, when all are duplicate keys.
 
-    Any other failure, or an unmet write concern, means the batch was not
-    stored: StorageUnavailable, as retrying it is safe.
+    Any other failure, or an unmet write concern, means part of the batch
+    may be missing or not durable: StorageUnavailable, so that the caller
+    retries, which is safe since what was stored comes back as duplicates.
     """
     details = bulk_error.details
     write_errors = details.get('writeErrors', [])
@@ -345,7 +346,7 @@ class Connection(base.Connection):
             traits=sorted((_trait_from_element(element)
                            for element in document['traits']),
                           key=lambda trait: trait.name),
-            raw=json.loads(document['raw']) if document['raw'] else {})
+            raw=json.loads(document['raw']))
             for document in documents]
 
     @staticmethod
