@@ -190,9 +190,29 @@ class Connection(base.Connection):
     def upgrade(self):
         """Create the indexes and set the TTL; safe to run again."""
         with self._errors():
+            self._refuse_foreign_events()
             self._events.create_indexes(EVENT_INDEXES)
             self._trait_types.create_indexes(TRAIT_TYPE_INDEXES)
             self._sync_ttl_index(self.conf.database.event_time_to_live)
+
+    def _refuse_foreign_events(self):
+        """Stop before indexing events stored in another layout.
+
+        Every event this driver writes has ``generated``: a document
+        without it comes from something else (Panko's own MongoDB driver
+        used the same collection name), which the queries would fail on.
+        Found at once on such a collection, and through the
+        ``event_generated`` index (missing fields are indexed as null)
+        once panko created it.
+        """
+        foreign = self._events.find_one({'generated': None},
+                                        projection={'_id': True})
+        if foreign is not None:
+            raise storage.StorageError(
+                'the %s collection of database %s holds events in a layout '
+                'panko does not know (event %r has no "generated" field); '
+                'use another database' % (self._events.name, self._db.name,
+                                          foreign['_id']))
 
     def _ttl_index_seconds(self):
         """The TTL the index applies, or None without a TTL index."""

@@ -67,6 +67,15 @@ class TestSchema:
         trait_types = database['trait_type'].index_information()
         assert trait_types['trait_type_key']['unique']
 
+    def test_events_in_a_foreign_layout_stop_the_upgrade(
+            self, url, database):
+        database['event'].insert_one({
+            '_id': 'old-1', 'event_type': 'compute.instance.update',
+            'timestamp': START, 'traits': []})
+        with pytest.raises(storage.StorageError, match='old-1'):
+            connect(url)
+        assert 'event_traits' not in database['event'].index_information()
+
     def test_dbsync_command_creates_the_ttl_index(
             self, url, database, tmp_path, monkeypatch):
         config = tmp_path / 'panko.conf'
