@@ -407,14 +407,15 @@ class Connection(base.Connection):
     def _trait_condition(trait_filter):
         operator = _OPERATORS[trait_filter.op]
         value = _stored_value(trait_filter.dtype, trait_filter.value)
-        if (trait_filter.name in OWNER_FIELDS
+        if (trait_filter.name == 'project_id'
                 and trait_filter.dtype == models.Trait.TEXT_TYPE):
             # The same values as the trait, indexed in listing order (and
             # the shard key's lead). "ne" must not match events without
-            # the trait, as it does not on the trait itself.
+            # the trait, as it does not on the trait itself. user_id has
+            # no index of its own: its filters use the traits index.
             if operator == '$ne':
-                return {trait_filter.name: {'$nin': [value, None]}}
-            return {trait_filter.name: {operator: value}}
+                return {'project_id': {'$nin': [value, None]}}
+            return {'project_id': {operator: value}}
         return {'traits': {'$elemMatch': {
             'n': trait_filter.name, 't': trait_filter.dtype,
             'v': {operator: value}}}}

@@ -267,6 +267,10 @@ class TestIndexUse:
             models.EventFilter(traits_filter=[
                 models.TraitFilter('instance_id', 'vm-1')]),
             models.EventFilter(traits_filter=[
+                models.TraitFilter('user_id', 'u2')]),
+            models.EventFilter(traits_filter=[
+                models.TraitFilter('project_id', 'p2', op='ne')]),
+            models.EventFilter(traits_filter=[
                 models.TraitFilter('memory_mb', 4096, T.INT_TYPE, 'gt')]),
         ]
         for event_filter in shapes:
