@@ -59,6 +59,21 @@ def main(argv=None):
     _common(sub)
     sub.set_defaults(func=_footprint)
 
+    sub = commands.add_parser(
+        'all', help='ingest on every engine, then load, query and measure '
+                    'the footprint of one engine')
+    sub.add_argument('--engine', choices=databases.ENGINES,
+                     default='postgresql',
+                     help='engine to load and query (default postgresql)')
+    sub.add_argument('--ingest-events', type=int, default=100000)
+    sub.add_argument('--events', type=int, default=1000000,
+                     help='events to load before querying')
+    sub.add_argument('--api-url',
+                     help='also run the query set over HTTP against this '
+                          'API, serving the loaded database')
+    _common(sub)
+    sub.set_defaults(func=_all)
+
     args = parser.parse_args(argv)
     return args.func(args)
 
@@ -136,3 +151,35 @@ def _footprint(args):
     if result['processes']:
         print(report.table([('pid', 'pid'), ('name', 'process'),
                             ('rss_mb', 'RSS MB')], result['processes']))
+
+
+def _all(args):
+    """Every measure in one run, one JSON document."""
+    ingested = [ingest.run(engine, args.ingest_events, args.seed)
+                for engine in databases.ENGINES]
+    url = databases.create(args.engine)
+    loaded = load.run(url, args.events, args.seed)
+    queried = storage_query.run(url, args.seed)
+    results = {'ingest': ingested, 'load': loaded,
+               'storage_query': queried, 'footprint': footprint.run(url)}
+    if args.api_url:
+        results['http_query'] = http_query.run(args.api_url, args.seed)
+    rows = [{'measure': 'ingest %s' % row['engine'],
+             'value': row['events_per_second'], 'unit': 'events/s'}
+            for row in ingested]
+    for mode in ('storage_query', 'http_query'):
+        for query in results.get(mode, {}).get('queries', []):
+            rows.append({'measure': '%s %s' % (mode, query['name']),
+                         'value': '%s / %s' % (query['p50_ms'],
+                                               query['p95_ms']),
+                         'unit': 'ms p50 / p95'})
+        if mode in results:
+            rows.append({'measure': '%s Q1 throughput' % mode,
+                         'value': results[mode]['q1_throughput'][
+                             'requests_per_second'],
+                         'unit': 'requests/s'})
+    rows.append({'measure': 'footprint %s' % args.engine,
+                 'value': results['footprint']['bytes_per_event'],
+                 'unit': 'bytes/event'})
+    report.emit('all', results, [('measure', 'measure'), ('value', 'value'),
+                                 ('unit', 'unit')], rows, args.json)
