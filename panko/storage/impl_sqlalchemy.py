@@ -79,10 +79,6 @@ def trait_rows(event, event_id):
 def _insert_events(conn, rows):
     """Insert event rows; return {message_id: id}."""
     event = tables.event
-    if conn.dialect.name == 'postgresql':
-        return dict(conn.execute(
-            _json_insert(event, tuple(rows[0])),
-            {'rows': _json_rows(rows)}).all())
     conn.execute(event.insert(), rows)
     return dict(conn.execute(
         sa.select(event.c.message_id, event.c.id).where(
@@ -90,19 +86,25 @@ def _insert_events(conn, rows):
     ).all())
 
 
-def _insert_many(conn, table, rows):
-    """Insert rows in as few statements as the engine allows.
+def _insert_batch_postgresql(conn, events, type_ids):
+    """Write a batch in one statement; return the message_ids stored.
 
-    PostgreSQL's driver sends an executemany as one statement per row;
-    one INSERT from a JSON document of the rows is many times faster.
-    PyMySQL rewrites an executemany into multi-row INSERTs and SQLite
-    runs it in-process.
+    Events whose message_id is already stored are skipped by ON CONFLICT,
+    and their traits with them. The rows travel as one JSON document per
+    table, which both ends encode and decode in C, and the statement
+    text never changes, so psycopg prepares it once.
     """
-    if conn.dialect.name == 'postgresql':
-        conn.execute(_json_insert(table, tuple(rows[0])),
-                     {'rows': _json_rows(rows)})
-    else:
-        conn.execute(table.insert(), rows)
+    traits = {dtype: [] for dtype in TRAIT_TABLES}
+    for event in events:
+        for trait in event.traits:
+            traits[trait.dtype].append({'message_id': event.message_id,
+                                        'key': trait.name,
+                                        'value': trait.value})
+    params = {table.name: _json_rows(traits[dtype])
+              for dtype, table in TRAIT_TABLES.items()}
+    params['event'] = _json_rows([event_row(event, type_ids)
+                                  for event in events])
+    return set(conn.scalars(_postgresql_batch_statement(), params))
 
 
 def _json_rows(rows):
@@ -126,23 +128,35 @@ def _json_default(value):
     raise TypeError('%r is not JSON serializable' % (value,))
 
 
-@functools.lru_cache
-def _json_insert(table, names):
-    """INSERT INTO table (names) SELECT ... FROM json_to_recordset(:rows).
+def _json_records(name, columns):
+    """The rows of JSON parameter ``name`` as a table of ``columns``."""
+    rows = sa.cast(sa.bindparam(name, type_=sa.Text), postgresql.JSON)
+    return sa.func.json_to_recordset(rows).table_valued(
+        *[sa.column(column.name, column.type) for column in columns]
+    ).render_derived(name='%s_rows' % name, with_types=True)
 
-    The statement text is the same for any number of rows, so psycopg
-    prepares it once, and the rows travel as one JSON parameter that
-    both ends encode and decode in C. Events return (message_id, id).
-    """
-    rows = sa.cast(sa.bindparam('rows', type_=sa.Text), postgresql.JSON)
-    record = sa.func.json_to_recordset(rows).table_valued(
-        *[sa.column(name, table.c[name].type) for name in names]
-    ).render_derived(name='r', with_types=True)
-    statement = table.insert().from_select(list(names),
-                                           sa.select(*record.c))
-    if table is tables.event:
-        statement = statement.returning(table.c.message_id, table.c.id)
-    return statement
+
+@functools.lru_cache
+def _postgresql_batch_statement():
+    """WITH new AS (INSERT events), INSERT each trait table of new."""
+    event = tables.event
+    names = ['message_id', 'generated', 'event_type_id', 'raw'] + list(
+        OWNER_COLUMNS)
+    records = _json_records('event', [event.c[name] for name in names])
+    new = postgresql.insert(event).from_select(
+        names, sa.select(*records.c)).on_conflict_do_nothing(
+        index_elements=['message_id']).returning(
+        event.c.id, event.c.message_id).cte('new')
+    trait_inserts = []
+    for table in TRAIT_TABLES.values():
+        records = _json_records(table.name, [
+            event.c.message_id, table.c.key, table.c.value])
+        trait_inserts.append(table.insert().from_select(
+            ['event_id', 'key', 'value'],
+            sa.select(new.c.id, records.c.key, records.c.value).join_from(
+                records, new, records.c.message_id == new.c.message_id),
+        ).cte('new_%s' % table.name))
+    return sa.select(new.c.message_id).add_cte(*trait_inserts)
 
 
 def _without_parallel_plans(dbapi_connection, connection_record):
@@ -285,13 +299,26 @@ class Connection(base.Connection):
                     'cannot store events: %s' % e) from e
 
     def _insert(self, conn, events, type_ids):
-        message_ids = [event.message_id for event in events]
+        if conn.dialect.name == 'postgresql':
+            stored = _insert_batch_postgresql(conn, events, type_ids)
+        else:
+            stored = self._insert_batch(conn, events, type_ids)
+        new = [event for event in events if event.message_id in stored]
+        self._record_trait_types(conn, new, type_ids)
+        return ([event.message_id for event in new],
+                [event.message_id for event in events
+                 if event.message_id not in stored])
+
+    @staticmethod
+    def _insert_batch(conn, events, type_ids):
+        """Write the events not stored yet; return their message_ids."""
         existing = set(conn.scalars(
             sa.select(tables.event.c.message_id).where(
-                tables.event.c.message_id.in_(message_ids))))
+                tables.event.c.message_id.in_(
+                    [event.message_id for event in events]))))
         new = [event for event in events if event.message_id not in existing]
         if not new:
-            return [], message_ids
+            return set()
         event_ids = _insert_events(
             conn, [event_row(event, type_ids) for event in new])
         rows = {dtype: [] for dtype in TRAIT_TABLES}
@@ -300,10 +327,10 @@ class Connection(base.Connection):
                 rows[dtype].append(row)
         for dtype, table_rows in rows.items():
             if table_rows:
-                _insert_many(conn, TRAIT_TABLES[dtype], table_rows)
-        self._record_trait_types(conn, new, type_ids)
-        return ([event.message_id for event in new],
-                [mid for mid in message_ids if mid in existing])
+                # PyMySQL makes multi-row INSERTs of an executemany;
+                # SQLite runs it in-process.
+                conn.execute(TRAIT_TABLES[dtype].insert(), table_rows)
+        return set(event_ids)
 
     def _insert_ignoring_duplicates(self, conn, table, rows):
         dialect = conn.dialect.name
