@@ -487,28 +487,42 @@ class Connection(base.Connection):
 
     @staticmethod
     def _page_query(conditions, owner_branches, order, limit):
+        """The events of the page, then the names of their types.
+
+        The page is chosen from ``event`` alone and joined to
+        ``event_type`` afterwards: with the join inside, MariaDB reads
+        the event types first and sorts every event (3 s at 100,000
+        events) instead of reading the page in index order.
+        """
         event, event_type = tables.event, tables.event_type
 
         def ordered(columns):
             return [columns[key].asc() if direction == 'asc'
                     else columns[key].desc() for key, direction in order]
 
-        def select_page(owner_condition):
-            query = sa.select(
-                event.c.id, event.c.message_id, event.c.generated,
-                event.c.raw, event_type.c.desc.label('event_type'),
-            ).join(event_type, event_type.c.id == event.c.event_type_id
-                   ).where(owner_condition, *conditions
-                           ).order_by(*ordered(event.c))
+        def limited(query):
             return query.limit(limit) if limit is not None else query
 
+        def select_page(owner_condition):
+            return limited(sa.select(
+                event.c.id, event.c.message_id, event.c.generated,
+                event.c.raw, event.c.event_type_id,
+            ).where(owner_condition, *conditions).order_by(
+                *ordered(event.c)))
+
         if len(owner_branches) == 1:
-            return select_page(owner_branches[0])
-        union = sa.union_all(*(
-            sa.select(select_page(branch).subquery())
-            for branch in owner_branches)).subquery()
-        query = sa.select(union).order_by(*ordered(union.c))
-        return query.limit(limit) if limit is not None else query
+            page = select_page(owner_branches[0]).subquery('page')
+        else:
+            union = sa.union_all(*(
+                sa.select(select_page(branch).subquery())
+                for branch in owner_branches)).subquery()
+            page = limited(sa.select(union).order_by(
+                *ordered(union.c))).subquery('page')
+        return sa.select(
+            page.c.id, page.c.message_id, page.c.generated, page.c.raw,
+            event_type.c.desc.label('event_type'),
+        ).join(event_type, event_type.c.id == page.c.event_type_id
+               ).order_by(*ordered(page.c))
 
     @staticmethod
     def _traits_of(conn, event_ids):
