@@ -54,8 +54,15 @@ class Query:
     marker: str = None
 
     def params(self):
+        """The query string, filters as repeated q.* parameters.
+
+        The parameters of the n-th filter are the n-th q.field, q.op,
+        q.value and q.type, so filters with a type come first: those
+        without one then get no q.type, whatever the server's pairing.
+        """
         params = []
-        for field, op, value, type_name in self.filters:
+        typed_first = sorted(self.filters, key=lambda f: f[3] is None)
+        for field, op, value, type_name in typed_first:
             params += [('q.field', field), ('q.op', op), ('q.value', value)]
             if type_name:
                 params.append(('q.type', type_name))
