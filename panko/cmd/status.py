@@ -1,0 +1,136 @@
+"""panko-status: checks to run before and after an upgrade.
+
+``panko-status upgrade check`` exits 0 when every check passes, 1 when a
+check warns and 2 when one fails (oslo.upgradecheck's convention).
+"""
+
+from importlib import metadata
+import sys
+
+from oslo_config import cfg
+from oslo_db import options as db_options
+from oslo_log import log
+from oslo_policy import policy
+from oslo_upgradecheck import common_checks
+from oslo_upgradecheck import upgradecheck
+
+from panko import opts
+from panko import storage
+from panko.storage import impl_sqlalchemy
+from panko.storage.sqlalchemy import migration
+
+Code = upgradecheck.Code
+Result = upgradecheck.Result
+
+#: Entry point namespace and name of panko's policy rules in code.
+POLICY_NAMESPACE = 'oslo.policy.policies'
+POLICY_NAME = 'panko'
+
+
+def register_options(conf):
+    """Register the options every panko command reads."""
+    log.register_options(conf)
+    db_options.set_defaults(conf)
+    for group, options in opts.list_opts():
+        conf.register_opts(list(options),
+                           group=None if group == 'DEFAULT' else group)
+
+
+def policy_defaults():
+    """panko's rules in code, or () when no package provides them."""
+    for entry_point in metadata.entry_points(group=POLICY_NAMESPACE,
+                                             name=POLICY_NAME):
+        return entry_point.load()()
+    return ()
+
+
+class Checks(upgradecheck.UpgradeCommands):
+    """The checks of ``panko-status upgrade check``."""
+
+    def __init__(self, conf):
+        self.conf = conf
+
+    def _connect(self):
+        """The configured storage connection, without start-up retries."""
+        url = self.conf.database.connection
+        if not url:
+            raise storage.StorageError('[database] connection is not set')
+        return storage.get_connection(self.conf, url)
+
+    def _check_storage(self):
+        try:
+            self._connect()
+        except Exception as e:
+            return Result(Code.FAILURE,
+                          'Cannot reach the storage: %s' % e)
+        return Result(Code.SUCCESS)
+
+    def _check_schema(self):
+        try:
+            connection = self._connect()
+        except Exception as e:
+            return Result(Code.FAILURE,
+                          'Cannot check the schema, the storage is not '
+                          'reachable: %s' % e)
+        if not isinstance(connection, impl_sqlalchemy.Connection):
+            return Result(Code.SUCCESS,
+                          'Skipped: the %s driver has no versioned schema.'
+                          % type(connection).__module__)
+        # The driver owns its engine; the check only reads the version.
+        current = migration.current_revision(connection._engine)
+        head = migration.head_revision()
+        if current is None:
+            return Result(Code.FAILURE,
+                          'The database has no panko schema: run '
+                          'panko-dbsync.')
+        if current != head:
+            return Result(Code.FAILURE,
+                          'The schema is at revision %s, this release '
+                          'needs %s: run panko-dbsync.' % (current, head))
+        return Result(Code.SUCCESS)
+
+    def _check_policy_file(self):
+        enforcer = policy.Enforcer(self.conf)
+        path = self.conf.find_file(self.conf.oslo_policy.policy_file)
+        if not path:
+            return Result(Code.SUCCESS,
+                          'No policy file: the defaults in code apply.')
+        enforcer.register_defaults(policy_defaults())
+        try:
+            enforcer.load_rules(force_reload=True)
+            enforcer.check_rules(raise_on_violation=True)
+        except Exception as e:
+            return Result(Code.FAILURE,
+                          'The policy file %s is invalid: %s' % (path, e))
+        unparsable = sorted(
+            name for name, rule in enforcer.file_rules.items()
+            if str(rule.check) == '!' and rule.check_str.strip() != '!')
+        if unparsable:
+            return Result(Code.FAILURE,
+                          'The policy file %s has rules that do not parse: '
+                          '%s' % (path, ', '.join(unparsable)))
+        unknown = sorted(set(enforcer.file_rules)
+                         - set(enforcer.registered_rules))
+        if enforcer.registered_rules and unknown:
+            return Result(Code.WARNING,
+                          'The policy file %s sets rules panko does not '
+                          'use: %s' % (path, ', '.join(unknown)))
+        return Result(Code.SUCCESS)
+
+    def _check_policy_json(self):
+        return common_checks.check_policy_json(self, self.conf)
+
+    _upgrade_checks = (
+        ('Storage reachable', _check_storage),
+        ('Database schema current', _check_schema),
+        ('Policy file valid', _check_policy_file),
+        ('Policy File JSON to YAML Migration', _check_policy_json),
+    )
+
+
+def main(argv=None):
+    conf = cfg.ConfigOpts()
+    register_options(conf)
+    return upgradecheck.main(
+        conf, project='panko', upgrade_command=Checks(conf),
+        argv=sys.argv[1:] if argv is None else argv)
