@@ -13,6 +13,7 @@ from oslo_log import log
 from oslo_policy import policy
 from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
+import sqlalchemy as sa
 
 from panko import opts
 from panko import storage
@@ -42,6 +43,11 @@ def policy_defaults():
                                              name=POLICY_NAME):
         return entry_point.load()()
     return ()
+
+
+def _has_panko10_tables(engine):
+    """Whether Panko 10's dbsync, which stamped no revision, made it."""
+    return sa.inspect(engine).has_table('event')
 
 
 class Checks(upgradecheck.UpgradeCommands):
@@ -79,6 +85,10 @@ class Checks(upgradecheck.UpgradeCommands):
         # The driver owns its engine; the check only reads the version.
         current = migration.current_revision(connection._engine)
         head = migration.head_revision()
+        if current is None and _has_panko10_tables(connection._engine):
+            return Result(Code.FAILURE,
+                          'The database has the schema of Panko 10: run '
+                          'panko-dbsync to upgrade it in place.')
         if current is None:
             return Result(Code.FAILURE,
                           'The database has no panko schema: run '

@@ -117,6 +117,19 @@ def test_outdated_schema_names_both_revisions(tmp_path):
     assert migration.head_revision() in result.details
 
 
+def test_panko10_database_is_named(tmp_path):
+    url = sqlite_url(tmp_path)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(migration._alembic_config(connection),
+                        migration.PANKO10_REVISION)
+        connection.execute(sa.text('DROP TABLE alembic_version'))
+    engine.dispose()
+    result = make_checks(str(tmp_path), url)._check_schema()
+    assert result.code == status.Code.FAILURE
+    assert 'Panko 10' in result.details
+
+
 def test_driver_without_schema_is_skipped(tmp_path):
     result = make_checks(str(tmp_path), 'log://')._check_schema()
     assert result.code == status.Code.SUCCESS
