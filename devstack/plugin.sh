@@ -86,6 +86,7 @@ function _panko_configure_mod_wsgi {
 }
 
 function _panko_configure_api {
+    iniset "$PANKO_CONF" api paste_config "$PANKO_CONF_DIR/api_paste.ini"
     iniset "$PANKO_CONF" api auth_mode keystone
     configure_keystone_authtoken_middleware "$PANKO_CONF" panko
     case "$PANKO_DEPLOY" in

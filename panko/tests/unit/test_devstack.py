@@ -177,6 +177,8 @@ def test_post_config_storage(stack, backend, url):
     assert ini['database', 'connection'] == url
     assert ini['database', 'event_time_to_live'] == '-1'
     assert ini['api', 'auth_mode'] == 'keystone'
+    assert ini['api', 'paste_config'] == os.path.join(stack.conf_dir,
+                                                      'api_paste.ini')
     assert ini['dispatcher', 'workers'] == '1'
     assert ini['dispatcher', 'telemetry_secret'] == 'secretpw'
     assert ini['DEFAULT', 'debug'] == 'True'
