@@ -66,9 +66,9 @@ def test_migrated_database_passes(empty_database_url, tmp_path):
     assert checks['Policy file valid'][0] == SUCCESS
 
 
-def test_empty_database_fails(empty_database_url, tmp_path):
-    code, checks = run_status(write_config(str(tmp_path),
-                                           empty_database_url))
+def test_empty_database_fails(tmp_path):
+    with conftest.temporary_database('mysql', str(tmp_path)) as url:
+        code, checks = run_status(write_config(str(tmp_path), url))
     assert code == FAILURE
     result, details = checks['Database schema current']
     assert result == FAILURE
