@@ -42,11 +42,7 @@ function _panko_check_settings {
 }
 
 function install_panko {
-    if [[ "$PANKO_BACKEND" == "mongodb" ]]; then
-        setup_develop "$PANKO_DIR" mongodb
-    else
-        setup_develop "$PANKO_DIR"
-    fi
+    setup_develop "$PANKO_DIR"
     case "$PANKO_DEPLOY" in
         uwsgi) install_apache_uwsgi ;;
         mod_wsgi) install_apache_wsgi ;;

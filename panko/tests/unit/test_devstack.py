@@ -147,19 +147,17 @@ def stack(tmp_path):
     return Stack(str(tmp_path))
 
 
-@pytest.mark.parametrize('backend, deploy, develop, installs', [
-    ('mysql', 'uwsgi', ('opt/panko',), ['install_apache_uwsgi']),
-    ('mongodb', 'mod_wsgi', ('opt/panko', 'mongodb'),
-     ['install_apache_wsgi']),
-    ('postgresql', 'simple', ('opt/panko',), []),
+@pytest.mark.parametrize('backend, deploy, installs', [
+    ('mysql', 'uwsgi', ['install_apache_uwsgi']),
+    ('mongodb', 'mod_wsgi', ['install_apache_wsgi']),
+    ('postgresql', 'simple', []),
 ])
-def test_install(stack, backend, deploy, develop, installs):
+def test_install(stack, backend, deploy, installs):
     stack.phase('stack', 'install', PANKO_BACKEND=backend,
                 PANKO_DEPLOY=deploy, database=backend,
                 services='%s,panko-api' % backend)
     names = [call[0] for call in stack.calls()]
-    assert stack.called('setup_develop') == [
-        (os.path.join(stack.root, develop[0]),) + develop[1:]]
+    assert stack.called('setup_develop') == [(stack.panko_dir,)]
     assert [n for n in names if n.startswith('install_apache')] == installs
 
 
