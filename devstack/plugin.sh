@@ -64,9 +64,10 @@ function _panko_configure_mod_wsgi {
     local site
     site=$(apache_site_config_for panko)
     local wsgi_script=$PANKO_DIR/panko/wsgi/api.py
+    # devstack installs every project in one virtualenv by default.
     local python_home=""
-    if [[ -n "${PROJECT_VENV[panko]:-}" ]]; then
-        python_home="python-home=${PROJECT_VENV[panko]}"
+    if [[ "${GLOBAL_VENV:-False}" == "True" ]]; then
+        python_home="python-home=$DEVSTACK_VENV"
     fi
     sed -e "
         s|%PORT%|$PANKO_SERVICE_PORT|g;
@@ -187,12 +188,7 @@ function cleanup_panko {
     sudo rm -rf "$PANKO_CONF_DIR"
 }
 
-if [[ ${USE_VENV:-False} == "True" ]]; then
-    PROJECT_VENV["panko"]=${PANKO_DIR}.venv
-    PANKO_BIN_DIR=${PROJECT_VENV["panko"]}/bin
-else
-    PANKO_BIN_DIR=$(get_python_exec_prefix)
-fi
+PANKO_BIN_DIR=$(get_python_exec_prefix)
 
 if is_service_enabled panko; then
     _panko_check_settings

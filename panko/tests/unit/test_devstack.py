@@ -49,7 +49,6 @@ database_connection_url() {
 }
 apache_site_config_for() { echo "$APACHE_SITES/$1.conf"; }
 get_python_exec_prefix() { echo "$FAKE_BIN"; }
-declare -A PROJECT_VENV
 '''
 
 FAKE_COMMAND = '''#!/bin/bash
@@ -208,7 +207,18 @@ def test_post_config_mod_wsgi_writes_the_vhost(stack):
     assert 'processes=2' in site
     assert 'user=%s' % _user() in site
     assert '%PORT%' not in site and '%WSGI_DIR%' not in site
+    (daemon,) = [line for line in site.splitlines()
+                 if 'WSGIDaemonProcess' in line]
+    assert 'python-home' not in daemon
     assert stack.called('write_uwsgi_config') == []
+
+
+def test_post_config_mod_wsgi_uses_devstack_virtualenv(stack):
+    stack.phase('stack', 'post-config', PANKO_DEPLOY='mod_wsgi',
+                GLOBAL_VENV='True', DEVSTACK_VENV='/opt/stack/data/venv')
+    with open(os.path.join(stack.sites, 'panko.conf')) as f:
+        (daemon,) = [line for line in f if 'WSGIDaemonProcess' in line]
+    assert daemon.rstrip().endswith(' python-home=/opt/stack/data/venv')
 
 
 def test_post_config_publishes_ceilometer_events_to_the_dispatcher(stack):
