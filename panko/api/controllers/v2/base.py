@@ -1,0 +1,251 @@
+"""What the v2 controllers share: WSME types, errors and the query model.
+
+The query model lives here and only here: ``event_filter`` turns the
+``q`` filters of a request into a storage EventFilter, ``pagination``
+turns ``limit``, ``sort`` and ``marker`` into a storage Pagination, and
+both name the offending parameter in a 400 when the input is bad.
+"""
+
+import datetime
+import json
+
+from oslo_utils import strutils
+import webob.exc
+import wsme
+from wsme import types as wtypes
+
+from panko.storage import models
+
+OPERATORS = models.TraitFilter.OPERATORS
+TRAIT_TYPES = ('string', 'integer', 'float', 'datetime')
+#: Fields that are not traits, with the one operator each allows.
+FIELD_OPERATORS = {
+    'event_type': 'eq',
+    'message_id': 'eq',
+    'start_timestamp': 'ge',
+    'end_timestamp': 'le',
+    'all_tenants': 'eq',
+}
+
+
+# Errors
+
+class InvalidInput(wsme.exc.InvalidInput):
+    """400: a parameter's value is not acceptable; says which and why."""
+
+
+class InvalidFilter(wsme.exc.ClientSideError):
+    """400: a ``q`` filter is not acceptable; the text says which."""
+
+
+class Forbidden(wsme.exc.ClientSideError):
+    def __init__(self, message='Access was denied to this resource.'):
+        super().__init__(message, status_code=403)
+
+
+class NotFound(wsme.exc.ClientSideError):
+    def __init__(self, message):
+        super().__init__(message, status_code=404)
+
+
+class ServiceUnavailable(Exception):
+    """503: the event store cannot answer now; the client may retry."""
+
+    code = 503
+    faultcode = 'Server'
+
+
+# Types
+
+class JsonType(wtypes.UserType):
+    """Any JSON document, passed through unchanged (an event's raw)."""
+
+    basetype = wtypes.text
+    name = 'json'
+
+    def validate(self, value):
+        json.dumps(value)
+        return value
+
+    def frombasetype(self, value):
+        return self.validate(value)
+
+
+class Query(wtypes.Base):
+    """One filter of ``q``: ``field op value``, the value typed by ``type``.
+
+    ``type`` may be left out (or empty) for a string trait and for the
+    fields that are not traits.
+    """
+
+    field = wtypes.text
+    op = wtypes.wsattr(wtypes.text, default='eq')
+    value = wtypes.text
+    type = wtypes.wsattr(wtypes.text, default='')
+
+    @classmethod
+    def sample(cls):
+        return cls(field='project_id', op='eq', value='a1b2c3', type='string')
+
+
+class Trait(wtypes.Base):
+    """A trait of an event; the value is a string whatever its type."""
+
+    name = wtypes.text
+    type = wtypes.text
+    value = wtypes.text
+
+    @classmethod
+    def from_model(cls, trait):
+        return cls(name=trait.name, type=trait.type_name,
+                   value=trait_value_text(trait.value))
+
+
+class TraitDescription(wtypes.Base):
+    """The name and type of a trait that events of a type carry."""
+
+    name = wtypes.text
+    type = wtypes.text
+
+
+class Event(wtypes.Base):
+    message_id = wtypes.text
+    event_type = wtypes.text
+    generated = datetime.datetime
+    traits = [Trait]
+    raw = JsonType()
+
+    @classmethod
+    def from_model(cls, event):
+        return cls(message_id=event.message_id,
+                   event_type=event.event_type,
+                   generated=event.generated,
+                   traits=[Trait.from_model(trait)
+                           for trait in sorted(event.traits,
+                                               key=lambda t: t.name)],
+                   raw=event.raw)
+
+
+def trait_value_text(value):
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+# The query model
+
+def event_filter(queries):
+    """``(EventFilter, all_tenants)`` for a list of Query.
+
+    The ownership restriction is left unset: it is the RBAC module's.
+    """
+    result = models.EventFilter()
+    all_tenants = False
+    for position, query in enumerate(queries or []):
+        field = query.field
+        if not field:
+            raise InvalidFilter('q.field is missing in filter %d'
+                                % (position + 1))
+        if query.value in (None, wtypes.Unset):
+            raise InvalidFilter('q.value is missing in filter %s' % field)
+        if field in FIELD_OPERATORS:
+            _check_operator(query, (FIELD_OPERATORS[field],))
+            if field == 'all_tenants':
+                all_tenants = _convert(query, 'boolean',
+                                       _strict_boolean)
+            elif field in ('start_timestamp', 'end_timestamp'):
+                setattr(result, field,
+                        _convert(query, 'datetime',
+                                 models.normalize_datetime))
+            else:
+                setattr(result, field, query.value)
+        else:
+            result.traits_filter.append(_trait_filter(query))
+    return result, all_tenants
+
+
+def _trait_filter(query):
+    _check_operator(query, OPERATORS)
+    type_name = query.type or 'string'
+    if type_name not in TRAIT_TYPES:
+        raise InvalidFilter(
+            'q.type: the data type %s of filter %s is not supported; the '
+            'supported types are %s'
+            % (type_name, query.field, ', '.join(TRAIT_TYPES)))
+    dtype = models.Trait.type_from_name(type_name)
+    value = _convert(query, type_name,
+                     lambda value: models.Trait.convert_value(dtype, value))
+    return models.TraitFilter(name=query.field, value=value, dtype=dtype,
+                              op=query.op)
+
+
+def _check_operator(query, allowed):
+    if query.op not in allowed:
+        raise InvalidFilter(
+            'q.op: operator %s is not supported for field %s; use %s'
+            % (query.op, query.field, ' or '.join(allowed)))
+
+
+def _convert(query, type_name, converter):
+    try:
+        return converter(query.value)
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidFilter(
+            'Unable to convert the value %s to the expected data type %s '
+            '(q.value of filter %s)' % (query.value, type_name, query.field))
+
+
+def _strict_boolean(value):
+    return strutils.bool_from_string(value, strict=True)
+
+
+def pagination(conf, limit=None, sort=None, marker=None):
+    """The storage Pagination for a listing's parameters."""
+    if limit is None:
+        limit = conf.api.default_api_return_limit
+    elif limit <= 0:
+        raise InvalidInput('limit', limit, 'it must be a positive integer')
+    return models.Pagination(
+        limit=min(limit, conf.api.max_api_return_limit),
+        marker=marker,
+        sort=[_sort_key(item) for item in sort or []])
+
+
+def _sort_key(item):
+    key, _, direction = item.partition(':')
+    direction = direction or 'asc'
+    if (key not in models.Pagination.SORT_KEYS
+            or direction not in models.Pagination.SORT_DIRS):
+        raise InvalidInput(
+            'sort', item, 'give key:direction with key %s and direction %s'
+            % (' or '.join(models.Pagination.SORT_KEYS),
+               ' or '.join(models.Pagination.SORT_DIRS)))
+    return key, direction
+
+
+def parse_boolean_parameter(name, value):
+    """A boolean query parameter such as ``all_tenants=True``."""
+    if value is None:
+        return False
+    try:
+        return _strict_boolean(value)
+    except ValueError:
+        raise InvalidInput(name, value, 'it must be true or false')
+
+
+
+def check_filter_parameters(params):
+    """Reject ``q.*`` query parameters that do not add up to filters.
+
+    WSME pairs the n-th ``q.op``, ``q.value`` and ``q.type`` with the n-th
+    ``q.field``, and fails with an internal error when there are more of
+    them than fields; this turns that case into a 400.
+    """
+    fields = len(params.getall('q.field'))
+    for attribute in ('op', 'value', 'type'):
+        count = len(params.getall('q.' + attribute))
+        if count > fields:
+            raise webob.exc.HTTPBadRequest(json_body={
+                'faultstring': 'q.%s is given %d times for %d q.field: '
+                               'each filter needs its own q.field'
+                               % (attribute, count, fields)})
