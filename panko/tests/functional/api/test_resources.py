@@ -173,13 +173,7 @@ class Forwarder:
 
 class TestStorageOutage:
 
-    @pytest.fixture(params=[
-        pytest.param('postgresql', marks=pytest.mark.xfail(
-            strict=True,
-            reason='storage bug: oslo.db does not translate psycopg 3 '
-                   '"connection failed" errors, so the driver raises '
-                   'OperationalError instead of StorageUnavailable')),
-        'mysql'])
+    @pytest.fixture(params=['postgresql', 'mysql'])
     def relayed_api(self, request, tmp_path):
         """The API on a database server through a relay, and the relay."""
         with conftest.temporary_database(request.param,
