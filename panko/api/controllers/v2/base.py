@@ -8,11 +8,13 @@ both name the offending parameter in a 400 when the input is bad.
 
 import datetime
 import json
+from xml.etree import ElementTree
 
 from oslo_utils import strutils
 import webob.exc
 import wsme
 from wsme import types as wtypes
+import wsme.rest.xml
 
 from panko.storage import models
 
@@ -71,6 +73,17 @@ class JsonType(wtypes.UserType):
         return self.validate(value)
 
 
+RAW = JsonType()
+
+
+@wsme.rest.xml.toxml.when_object(RAW)
+def _raw_as_xml(datatype, key, value):
+    """In XML, an event's raw document is its JSON text."""
+    element = ElementTree.Element(key)
+    element.text = json.dumps(value)
+    return element
+
+
 class Query(wtypes.Base):
     """One filter of ``q``: ``field op value``, the value typed by ``type``.
 
@@ -113,7 +126,7 @@ class Event(wtypes.Base):
     event_type = wtypes.text
     generated = datetime.datetime
     traits = [Trait]
-    raw = JsonType()
+    raw = RAW
 
     @classmethod
     def from_model(cls, event):

@@ -8,6 +8,7 @@ once per backend; ``events`` fills the store with the events of
 import pytest
 import webtest
 
+from panko import storage
 from panko.api import app
 from panko.tests import conftest
 from panko.tests.functional.api import data
@@ -37,3 +38,33 @@ def events(conn):
     stored = [data.make_event(*row) for row in data.LAYOUT]
     assert len(conn.record_events(stored).stored) == len(stored)
     return stored
+
+
+class SpyConnection:
+    """The real storage connection, recording the methods called."""
+
+    def __init__(self, connection):
+        self._connection = connection
+        self.calls = []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self._connection, name)
+
+
+@pytest.fixture
+def spied_app(monkeypatch):
+    """Build ``(WebTest app, SpyConnection)`` from a configuration."""
+    def build(conf):
+        spies = []
+        connect = storage.get_connection_from_config
+
+        def spied_connection(conf):
+            spies.append(SpyConnection(connect(conf)))
+            return spies[-1]
+        monkeypatch.setattr(storage, 'get_connection_from_config',
+                            spied_connection)
+        api = webtest.TestApp(app.load_app(conf))
+        [spy] = spies
+        return api, spy
+    return build

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from panko.tests import conftest
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import LAYOUT
 from panko.tests.functional.api.data import ids
@@ -74,6 +75,8 @@ class TestOutput:
                            headers=dict(ADMIN, Accept='application/xml'))
         assert response.content_type == 'application/xml'
         assert b'<message_id>msg-04</message_id>' in response.body
+        assert (b'<raw>{"payload": {"n": 4, "nested": [1, "x"]}}</raw>'
+                in response.body)
 
 
 class TestFilters:
@@ -251,6 +254,14 @@ class TestPages:
         query = 'sort=generated:desc&sort=message_id:asc&limit=6'
         assert ids(listing(api, query)) == [
             'msg-09', 'msg-08', 'msg-07', 'msg-06', 'msg-04', 'msg-05']
+
+    def test_one_storage_call_per_page(self, spied_app, storage_url,
+                                       events):
+        api, spy = spied_app(conftest.make_conf(storage_url,
+                                                api__auth_mode='noauth'))
+        listing(api, 'limit=3&marker=msg-02&q.field=project_id&q.value=p1')
+        api.get('/v2/events/msg-00', headers=ADMIN)
+        assert spy.calls == ['get_events', 'get_events']
 
     def test_default_limit(self, api, api_conf, events):
         api_conf.set_override('default_api_return_limit', 4, 'api')

@@ -8,11 +8,8 @@ controllers, or the store, without a valid token.
 import socket
 
 import pytest
-import webtest
 
 from panko import service
-from panko import storage
-from panko.api import app
 from panko.tests.functional.api.data import ADMIN
 
 
@@ -22,20 +19,8 @@ def closed_port():
         return sock.getsockname()[1]
 
 
-class SpyConnection:
-    """The real storage connection, counting the calls made to it."""
-
-    def __init__(self, connection):
-        self._connection = connection
-        self.calls = []
-
-    def __getattr__(self, name):
-        self.calls.append(name)
-        return getattr(self._connection, name)
-
-
 @pytest.fixture
-def keystone_api(storage_url, events, tmp_path, monkeypatch):
+def keystone_api(storage_url, events, tmp_path, spied_app):
     identity = 'http://127.0.0.1:%d/identity' % closed_port()
     config_file = tmp_path / 'panko.conf'
     config_file.write_text(
@@ -48,18 +33,8 @@ def keystone_api(storage_url, events, tmp_path, monkeypatch):
         'user_domain_id = default\nproject_domain_id = default\n'
         'http_request_max_retries = 0\nhttp_connect_timeout = 2\n'
         % (storage_url, identity, identity))
-    conf = service.prepare_service([], config_files=[str(config_file)])
-    spies = []
-    connect = storage.get_connection_from_config
-
-    def spied_connection(conf):
-        spies.append(SpyConnection(connect(conf)))
-        return spies[-1]
-    monkeypatch.setattr(storage, 'get_connection_from_config',
-                        spied_connection)
-    api = webtest.TestApp(app.load_app(conf))
-    [spy] = spies
-    return api, spy
+    return spied_app(
+        service.prepare_service([], config_files=[str(config_file)]))
 
 
 @pytest.mark.parametrize('path', ['/v2/events', '/v2/events/msg-00',
