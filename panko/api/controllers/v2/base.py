@@ -96,10 +96,6 @@ class Query(wtypes.Base):
     value = wtypes.text
     type = wtypes.wsattr(wtypes.text, default='')
 
-    @classmethod
-    def sample(cls):
-        return cls(field='project_id', op='eq', value='a1b2c3', type='string')
-
 
 class Trait(wtypes.Base):
     """A trait of an event; the value is a string whatever its type."""

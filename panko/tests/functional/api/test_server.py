@@ -17,8 +17,12 @@ from pankoclient import client as panko_client
 from pankoclient import exceptions as panko_exc
 import pytest
 
+from panko import storage
+from panko.tests import conftest
 from panko.tests.functional.api.data import ADMIN
+from panko.tests.functional.api.data import LAYOUT
 from panko.tests.functional.api.data import MEMBER
+from panko.tests.functional.api.data import make_event
 from panko.tests.functional.api.data import visible
 
 TYPE = 'compute.instance.update'
@@ -191,3 +195,29 @@ class TestHTTP:
     def test_healthcheck(self, server):
         status, _, _ = self.request(server, '/healthcheck')
         assert status == 200
+
+
+def test_wsgi_module_exposes_the_application(tmp_path):
+    """``panko.wsgi.api:application``, configured as a WSGI server would.
+
+    The configuration comes from oslo.config's environment variables; one
+    backend is enough here.
+    """
+    storage_url = 'sqlite:///%s' % (tmp_path / 'panko.db')
+    connection = storage.get_connection(conftest.make_conf(storage_url),
+                                        storage_url)
+    connection.upgrade()
+    connection.record_events([make_event(*row) for row in LAYOUT])
+    script = ('import webtest\n'
+              'from panko.wsgi.api import application\n'
+              'app = webtest.TestApp(application)\n'
+              'print(app.get("/v2/event_types", headers=%r).body.decode())'
+              % ADMIN)
+    env = dict(os.environ, OS_DATABASE__CONNECTION=storage_url,
+               OS_API__AUTH_MODE='noauth')
+    output = subprocess.run([sys.executable, '-c', script], env=env,
+                            capture_output=True, text=True, timeout=60,
+                            check=True).stdout
+    assert output.strip().splitlines()[-1] == (
+        '["compute.instance.delete.end", "compute.instance.update", '
+        '"identity.authenticate"]')
