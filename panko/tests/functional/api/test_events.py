@@ -191,7 +191,7 @@ class TestBadInput:
         ('sort=generated:up', ['sort', 'generated:up']),
         ('marker=no-such-event', ['marker', 'no-such-event']),
     ])
-    def test_400_names_the_parameter(self, api, events, query, words):
+    def test_400_names_the_parameter(self, api, query, words):
         response = api.get('/v2/events?' + query, headers=ADMIN, status=400)
         fault = response.json['error_message']
         assert fault['faultcode'] == 'Client'
@@ -199,17 +199,17 @@ class TestBadInput:
         for word in words:
             assert word in fault['faultstring']
 
-    def test_malformed_json_body(self, api, events):
+    def test_malformed_json_body(self, api):
         response = api.request(
             '/v2/events', method='GET', headers=ADMIN,
             content_type='application/json', body=b'{"q": [', status=400)
         assert 'JSON' in response.json['error_message']['faultstring']
 
-    def test_json_body_with_unknown_member(self, api, events):
+    def test_json_body_with_unknown_member(self, api):
         response = json_query(api, {'query': []}, status=400)
         assert 'query' in response.json['error_message']['faultstring']
 
-    def test_xml_error_when_only_xml_is_accepted(self, api, events):
+    def test_xml_error_when_only_xml_is_accepted(self, api):
         response = api.get('/v2/events?limit=0',
                            headers=dict(ADMIN, Accept='application/xml'),
                            status=400)

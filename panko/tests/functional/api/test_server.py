@@ -51,6 +51,9 @@ def wait_until_serving(process, port, log_path):
 @pytest.fixture(scope='module')
 def server(storage_url, _session_connection, tmp_path_factory):
     """``panko-api`` on a free port; yields its base URL."""
+    if storage_url.startswith('mongodb://'):
+        conftest.requires_mongodb_server(
+            'mongomock lives in the test process, not in panko-api')
     directory = tmp_path_factory.mktemp('server')
     config_file = directory / 'panko.conf'
     config_file.write_text('[api]\nauth_mode = noauth\n'
