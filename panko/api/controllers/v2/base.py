@@ -104,11 +104,6 @@ class Trait(wtypes.Base):
     type = wtypes.text
     value = wtypes.text
 
-    @classmethod
-    def from_model(cls, trait):
-        return cls(name=trait.name, type=trait.type_name,
-                   value=trait_value_text(trait.value))
-
 
 class TraitDescription(wtypes.Base):
     """The name and type of a trait that events of a type carry."""
@@ -118,27 +113,72 @@ class TraitDescription(wtypes.Base):
 
 
 class Event(wtypes.Base):
+    """An event; ``generated`` is ISO 8601 in UTC, without an offset."""
+
     message_id = wtypes.text
     event_type = wtypes.text
-    generated = datetime.datetime
+    generated = wtypes.text
     traits = [Trait]
     raw = RAW
 
-    @classmethod
-    def from_model(cls, event):
-        return cls(message_id=event.message_id,
-                   event_type=event.event_type,
-                   generated=event.generated,
-                   traits=[Trait.from_model(trait)
-                           for trait in sorted(event.traits,
-                                               key=lambda t: t.name)],
-                   raw=event.raw)
 
-
-def trait_value_text(value):
+def trait_document(trait):
+    """A storage Trait in the JSON shape of ``Trait``."""
+    value = trait.value
     if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    return str(value)
+        value = value.isoformat()
+    return {'name': trait.name, 'type': trait.type_name, 'value': str(value)}
+
+
+def event_document(event):
+    """A storage Event in the JSON shape of ``Event``."""
+    return {'message_id': event.message_id,
+            'event_type': event.event_type,
+            'generated': event.generated.isoformat(),
+            'traits': [trait_document(trait) for trait in
+                       sorted(event.traits, key=lambda t: t.name)],
+            'raw': event.raw}
+
+
+class Documents(wtypes.UserType):
+    """Answers built in their JSON shape, which WSME passes through.
+
+    Building and validating a WSME object for every trait of every event
+    costs several times the storage query of a page of events, so the
+    controllers that answer many traits build plain JSON data instead. In
+    XML the documents are rendered as WSME renders ``wsme_type``.
+    """
+
+    basetype = wtypes.text
+    name = 'documents'
+
+    def __init__(self, wsme_type, from_document):
+        self.wsme_type = wsme.types.registry.resolve_type(wsme_type)
+        self.from_document = from_document
+
+    def validate(self, value):
+        return value
+
+
+def _event_from_document(document):
+    return Event(**dict(document, traits=[Trait(**trait) for trait in
+                                          document['traits']]))
+
+
+EVENT = Documents(Event, _event_from_document)
+EVENTS = Documents([Event], lambda documents: [
+    _event_from_document(document) for document in documents])
+TRAITS = Documents([Trait], lambda documents: [
+    Trait(**document) for document in documents])
+
+
+def _documents_as_xml(datatype, key, value):
+    return wsme.rest.xml.toxml(datatype.wsme_type, key,
+                               datatype.from_document(value))
+
+
+for _documents in (EVENT, EVENTS, TRAITS):
+    wsme.rest.xml.toxml.when_object(_documents)(_documents_as_xml)
 
 
 # The query model

@@ -23,11 +23,11 @@ class TraitsController(rest.RestController):
                 for trait in pecan.request.storage.get_trait_types(
                     event_type)]
 
-    @wsme_pecan.wsexpose([base.Trait], wtypes.text, wtypes.text)
+    @wsme_pecan.wsexpose(base.TRAITS, wtypes.text, wtypes.text)
     def get_one(self, event_type, trait_name):
         """Every value of one trait of the events of ``event_type``."""
         rbac.authorize('context_is_admin')
-        return [base.Trait.from_model(trait)
+        return [base.trait_document(trait)
                 for trait in pecan.request.storage.get_traits(
                     event_type, trait_name)]
 

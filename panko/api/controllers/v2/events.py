@@ -13,7 +13,7 @@ from panko.storage import models
 
 class EventsController(rest.RestController):
 
-    @wsme_pecan.wsexpose([base.Event], [base.Query], int, [wtypes.text],
+    @wsme_pecan.wsexpose(base.EVENTS, [base.Query], int, [wtypes.text],
                          wtypes.text)
     def get_all(self, q=None, limit=None, sort=None, marker=None):
         """Events matching ``q``, one page in the order ``sort`` asks."""
@@ -26,9 +26,9 @@ class EventsController(rest.RestController):
         except storage.InvalidMarker:
             raise base.InvalidInput('marker', marker,
                                     'no such event is visible to you')
-        return [base.Event.from_model(event) for event in events]
+        return [base.event_document(event) for event in events]
 
-    @wsme_pecan.wsexpose(base.Event, wtypes.text, wtypes.text)
+    @wsme_pecan.wsexpose(base.EVENT, wtypes.text, wtypes.text)
     def get_one(self, message_id, all_tenants=None):
         """One event; another project's is 404 unless all_tenants."""
         rbac.authorize_events('telemetry:events:show')
@@ -39,4 +39,4 @@ class EventsController(rest.RestController):
             event_filter, models.Pagination(limit=1))
         if not events:
             raise base.NotFound('Event %s not found' % message_id)
-        return base.Event.from_model(events[0])
+        return base.event_document(events[0])

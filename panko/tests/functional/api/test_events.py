@@ -77,6 +77,11 @@ class TestOutput:
         assert b'<message_id>msg-04</message_id>' in response.body
         assert (b'<raw>{"payload": {"n": 4, "nested": [1, "x"]}}</raw>'
                 in response.body)
+        listing = api.get('/v2/events?limit=2',
+                          headers=dict(ADMIN, Accept='application/xml'))
+        assert listing.body.count(b'<item><message_id>') == 2
+        assert (b'<item><name>instance_id</name><type>string</type>'
+                b'<value>vm-0</value></item>' in listing.body)
 
 
 class TestFilters:
