@@ -2,6 +2,7 @@
 
 import functools
 
+from oslo_context import context
 from pecan import hooks
 
 from panko import storage
@@ -17,7 +18,7 @@ class ConfigHook(hooks.PecanHook):
 
 
 class StorageHook(hooks.PecanHook):
-    """``request.storage``: the connection, its errors as HTTP errors."""
+    """``request.storage``: the storage connection, guarded."""
 
     def __init__(self, connection):
         self.storage = GuardedStorage(connection)
@@ -27,11 +28,15 @@ class StorageHook(hooks.PecanHook):
 
 
 class PolicyHook(hooks.PecanHook):
+    """``request.enforcer`` and the caller's ``request.context``."""
+
     def __init__(self, enforcer):
         self.enforcer = enforcer
 
     def before(self, state):
         state.request.enforcer = self.enforcer
+        state.request.context = context.RequestContext.from_environ(
+            state.request.environ)
 
 
 class FilterParametersHook(hooks.PecanHook):

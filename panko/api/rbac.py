@@ -2,8 +2,9 @@
 
 The caller's identity comes from the X-User-Id, X-Project-Id and X-Roles
 headers, set by keystonemiddleware (or by the client in noauth mode) and
-read by oslo.context. The restriction is expressed in the storage filter
-(see panko.storage.models.EventFilter):
+read by oslo.context into ``pecan.request.context`` (see hooks.py). The
+restriction is expressed in the storage filter (see
+panko.storage.models.EventFilter):
 
 - a caller that does not pass ``segregation`` sees the events whose
   project_id trait is its project and whose user_id trait is its user;
@@ -14,19 +15,16 @@ read by oslo.context. The restriction is expressed in the storage filter
 Panko did.
 """
 
-from oslo_context import context as oslo_context
 import pecan
 
 from panko.api.controllers.v2 import base
 
 
-def request_context():
-    return oslo_context.RequestContext.from_environ(pecan.request.environ)
-
-
 def allowed(rule):
-    context = request_context()
-    return pecan.request.enforcer.enforce(rule, {}, context)
+    """Whether the caller passes ``rule``, its own project the target."""
+    context = pecan.request.context
+    target = {'project_id': context.project_id, 'user_id': context.user_id}
+    return pecan.request.enforcer.enforce(rule, target, context)
 
 
 def authorize(rule):
@@ -41,7 +39,7 @@ def authorize_events(rule):
     They need both a user and a project: the restriction is built from
     them, and without them it would match nothing, or everything.
     """
-    context = request_context()
+    context = pecan.request.context
     if not context.user_id or not context.project_id:
         raise base.Forbidden('Reading events needs a user and a project '
                              '(X-User-Id and X-Project-Id).')
@@ -50,7 +48,7 @@ def authorize_events(rule):
 
 def restrict(event_filter, all_tenants=False):
     """Limit ``event_filter`` to the events the caller may see."""
-    context = request_context()
+    context = pecan.request.context
     if not allowed('segregation'):
         event_filter.project_id = context.project_id
         event_filter.user_id = context.user_id
