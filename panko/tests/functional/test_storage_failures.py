@@ -113,3 +113,9 @@ def test_start_up_retries_follow_the_storage_options(caplog):
     retries = [r for r in caplog.records
                if 'Cannot connect to the database' in r.getMessage()]
     assert len(retries) == 2
+
+
+def test_unknown_scheme_is_a_clear_error():
+    with pytest.raises(storage.StorageError, match="no storage driver for"
+                                                   " 'hbase' URLs"):
+        storage.get_connection(conftest.make_conf(), 'hbase://localhost')
