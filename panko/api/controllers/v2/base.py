@@ -84,6 +84,24 @@ def _raw_as_xml(datatype, key, value):
     return element
 
 
+class FilterValue(wtypes.UserType):
+    """A filter's value: text, or in a JSON body a number or boolean too."""
+
+    basetype = wtypes.text
+    name = 'filtervalue'
+
+    def validate(self, value):
+        if isinstance(value, bool):
+            return 'true' if value else 'false'
+        if isinstance(value, (int, float, str)):
+            return str(value)
+        raise ValueError('a filter value is a string, a number or a '
+                         'boolean')
+
+    def frombasetype(self, value):
+        return self.validate(value) if value is not None else None
+
+
 class Query(wtypes.Base):
     """One filter of ``q``: ``field op value``, the value typed by ``type``.
 
@@ -93,7 +111,7 @@ class Query(wtypes.Base):
 
     field = wtypes.text
     op = wtypes.wsattr(wtypes.text, default='eq')
-    value = wtypes.text
+    value = FilterValue()
     type = wtypes.wsattr(wtypes.text, default='')
 
 

@@ -154,6 +154,19 @@ class TestFilters:
         ]}
         assert ids(json_query(api, body)) == ['msg-04', 'msg-07']
 
+    def test_json_body_values_may_be_numbers_and_booleans(self, api,
+                                                          events):
+        body = {'q': [
+            {'field': 'memory_mb', 'op': 'ge', 'value': 4096,
+             'type': 'integer'},
+            {'field': 'load', 'op': 'lt', 'value': 2.1, 'type': 'float'},
+            {'field': 'all_tenants', 'value': True},
+        ]}
+        assert ids(json_query(api, body)) == ['msg-08']
+        body = {'q': [{'field': 'memory_mb', 'value': [1]}]}
+        response = json_query(api, body, status=400)
+        assert 'value' in response.json['error_message']['faultstring']
+
     def test_values_sent_without_url_encoding(self, api, events):
         # pankoclient puts values in the URL as they are.
         query = 'q.field=start_timestamp&q.op=ge&q.value=2026-03-01T12:09:00'
