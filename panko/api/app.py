@@ -32,10 +32,9 @@ LOG = log.getLogger(__name__)
 _CONFIGS = {}
 
 
-def setup_app(conf, connection=None):
+def setup_app(conf):
     """The bare v2 Pecan application, without the paste middleware."""
-    if connection is None:
-        connection = storage.get_connection_from_config(conf)
+    connection = storage.get_connection_from_config(conf)
     app_hooks = [hooks.ConfigHook(conf),
                  hooks.StorageHook(connection),
                  hooks.PolicyHook(policies.get_enforcer(conf)),
@@ -105,6 +104,5 @@ def authtoken_factory(global_conf, **local_conf):
     conf = _CONFIGS[global_conf['configkey']]
 
     def make_filter(app):
-        return auth_token.AuthProtocol(app, {'oslo_config_config': conf,
-                                             'oslo_config_project': 'panko'})
+        return auth_token.AuthProtocol(app, {'oslo_config_config': conf})
     return make_filter
