@@ -4,11 +4,13 @@ import contextlib
 import socket
 import threading
 
+from oslo_config import cfg
 from oslo_middleware import cors
 import pytest
 import sqlalchemy as sa
 import webtest
 
+from panko import service
 from panko import storage
 from panko.api import app
 from panko.tests import conftest
@@ -197,3 +199,26 @@ class TestStorageOutage:
         assert response.json == {'error_message': {
             'faultstring': 'The event store is unavailable; retry later.',
             'faultcode': 'Server', 'debuginfo': None}}
+
+
+class TestPasteConfig:
+
+    def test_found_next_to_the_config_file(self, tmp_path, storage_url,
+                                           _session_connection):
+        source = app.find_paste_config(conftest.make_conf())
+        (tmp_path / 'custom_paste.ini').write_text(open(source).read())
+        config_file = tmp_path / 'panko.conf'
+        config_file.write_text('[api]\npaste_config = custom_paste.ini\n'
+                               'auth_mode = noauth\n')
+        conf = service.prepare_service([], config_files=[str(config_file)])
+        conf.set_override('connection', storage_url, 'database')
+        assert app.find_paste_config(conf) == str(
+            tmp_path / 'custom_paste.ini')
+        api = webtest.TestApp(app.load_app(conf))
+        assert api.get('/v2/capabilities', headers=ADMIN).status_int == 200
+
+    def test_missing_file_is_named(self):
+        conf = conftest.make_conf(api__paste_config='/nowhere/paste.ini')
+        with pytest.raises(cfg.ConfigFilesNotFoundError) as error:
+            app.load_app(conf)
+        assert '/nowhere/paste.ini' in str(error.value)
