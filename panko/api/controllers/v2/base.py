@@ -300,7 +300,6 @@ def parse_boolean_parameter(name, value):
         raise InvalidInput(name, value, 'it must be true or false')
 
 
-
 def check_filter_parameters(params):
     """Reject ``q.*`` query parameters that do not add up to filters.
 
