@@ -2,11 +2,13 @@
 
 import itertools
 
+import panko.api
 import panko.storage
 
 
 def list_opts():
     return [
+        ('api', itertools.chain(panko.api.OPTS)),
         ('database', itertools.chain(panko.storage.DATABASE_OPTS)),
         ('storage', itertools.chain(panko.storage.STORAGE_OPTS)),
     ]
