@@ -4,7 +4,6 @@
 check warns and 2 when one fails (oslo.upgradecheck's convention).
 """
 
-from importlib import metadata
 import sys
 
 from oslo_config import cfg
@@ -17,15 +16,12 @@ import sqlalchemy as sa
 
 from panko import opts
 from panko import storage
+from panko.api import policies
 from panko.storage import impl_sqlalchemy
 from panko.storage.sqlalchemy import migration
 
 Code = upgradecheck.Code
 Result = upgradecheck.Result
-
-#: Entry point namespace and name of panko's policy rules in code.
-POLICY_NAMESPACE = 'oslo.policy.policies'
-POLICY_NAME = 'panko'
 
 
 def register_options(conf):
@@ -37,12 +33,14 @@ def register_options(conf):
                            group=None if group == 'DEFAULT' else group)
 
 
-def policy_defaults():
-    """panko's rules in code, or () when no package provides them."""
-    for entry_point in metadata.entry_points(group=POLICY_NAMESPACE,
-                                             name=POLICY_NAME):
-        return entry_point.load()()
-    return ()
+def _referenced_rules(check):
+    """Names of the rules a parsed check refers to with ``rule:``."""
+    if isinstance(check, policy.RuleCheck):
+        yield check.match
+    for child in getattr(check, 'rules', ()):
+        yield from _referenced_rules(child)
+    if isinstance(check, policy.NotCheck):
+        yield from _referenced_rules(check.rule)
 
 
 def _has_panko10_tables(engine):
@@ -100,12 +98,11 @@ class Checks(upgradecheck.UpgradeCommands):
         return Result(Code.SUCCESS)
 
     def _check_policy_file(self):
-        enforcer = policy.Enforcer(self.conf)
+        enforcer = policies.get_enforcer(self.conf)
         path = self.conf.find_file(self.conf.oslo_policy.policy_file)
         if not path:
             return Result(Code.SUCCESS,
                           'No policy file: the defaults in code apply.')
-        enforcer.register_defaults(policy_defaults())
         try:
             enforcer.load_rules(force_reload=True)
             enforcer.check_rules(raise_on_violation=True)
@@ -119,12 +116,16 @@ class Checks(upgradecheck.UpgradeCommands):
             return Result(Code.FAILURE,
                           'The policy file %s has rules that do not parse: '
                           '%s' % (path, ', '.join(unparsable)))
+        referenced = set()
+        for check in enforcer.rules.values():
+            referenced.update(_referenced_rules(check))
         unknown = sorted(set(enforcer.file_rules)
-                         - set(enforcer.registered_rules))
-        if enforcer.registered_rules and unknown:
+                         - set(enforcer.registered_rules) - referenced)
+        if unknown:
             return Result(Code.WARNING,
-                          'The policy file %s sets rules panko does not '
-                          'use: %s' % (path, ', '.join(unknown)))
+                          'The policy file %s sets rules that panko does '
+                          'not use and no rule refers to: %s'
+                          % (path, ', '.join(unknown)))
         return Result(Code.SUCCESS)
 
     def _check_policy_json(self):
