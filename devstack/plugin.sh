@@ -121,6 +121,10 @@ function configure_panko {
     iniset_rpc_backend panko "$PANKO_CONF"
     _panko_configure_storage
     iniset "$PANKO_CONF" dispatcher workers "$PANKO_DISPATCHER_WORKERS"
+    iniset "$PANKO_CONF" dispatcher raw_notifications \
+        "$PANKO_RAW_NOTIFICATIONS"
+    iniset "$PANKO_CONF" dispatcher definitions_file \
+        "$PANKO_CONF_DIR/event_definitions.yaml"
     iniset "$PANKO_CONF" dispatcher telemetry_secret "$PANKO_TELEMETRY_SECRET"
     if is_service_enabled panko-api; then
         _panko_configure_api

@@ -177,6 +177,9 @@ def test_post_config_storage(stack, backend, url):
     assert ini['api', 'paste_config'] == os.path.join(stack.conf_dir,
                                                       'api_paste.ini')
     assert ini['dispatcher', 'workers'] == '1'
+    assert ini['dispatcher', 'raw_notifications'] == 'False'
+    assert ini['dispatcher', 'definitions_file'] == os.path.join(
+        stack.conf_dir, 'event_definitions.yaml')
     assert ini['dispatcher', 'telemetry_secret'] == 'secretpw'
     assert ini['DEFAULT', 'debug'] == 'True'
     conf = os.path.join(stack.conf_dir, 'panko.conf')
@@ -185,6 +188,14 @@ def test_post_config_storage(stack, backend, url):
     assert stack.called('iniset_rpc_backend') == [('panko', conf)]
     for name in ('api_paste.ini', 'event_definitions.yaml'):
         assert os.path.exists(os.path.join(stack.conf_dir, name))
+
+
+def test_post_config_raw_notifications(stack):
+    stack.phase('stack', 'post-config', PANKO_RAW_NOTIFICATIONS='True',
+                PANKO_DISPATCHER_WORKERS='3')
+    ini = stack.ini()
+    assert ini['dispatcher', 'raw_notifications'] == 'True'
+    assert ini['dispatcher', 'workers'] == '3'
 
 
 def test_post_config_uwsgi(stack):
