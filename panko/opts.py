@@ -2,6 +2,7 @@
 
 import itertools
 
+import panko.dispatcher
 import panko.storage
 
 
@@ -9,4 +10,5 @@ def list_opts():
     return [
         ('database', itertools.chain(panko.storage.DATABASE_OPTS)),
         ('storage', itertools.chain(panko.storage.STORAGE_OPTS)),
+        ('dispatcher', itertools.chain(panko.dispatcher.OPTS)),
     ]
