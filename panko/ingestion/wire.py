@@ -67,8 +67,9 @@ def parse_trait(position, triple):
     if value is not None and (isinstance(value, bool) or not isinstance(
             value, WIRE_VALUE_TYPES[dtype])):
         raise models.InvalidEvent(
-            '%s: a %s trait cannot hold %s (%r)'
-            % (where, Trait.TYPE_NAMES[dtype], json_type(value), value))
+            '%s: dtype %d (%s) cannot hold %s (%r)'
+            % (where, dtype, Trait.TYPE_NAMES[dtype], json_type(value),
+               value))
     return Trait(name, dtype, value)
 
 
