@@ -23,6 +23,11 @@ from panko.ingestion import wire
 LOG = log.getLogger(__name__)
 DEAD_LETTER_LOG = log.getLogger('panko.dispatcher.dead_letter')
 
+#: The listeners' threads handle batches concurrently; a storage
+#: connection takes one writer at a time, and parsing the next batch still
+#: overlaps with writing this one.
+STORE_LOCK = threading.Lock()
+
 
 class PoisonMessage(ValueError):
     """A message that can never become events; the text says why."""
@@ -63,25 +68,36 @@ class BatchEndpoint:
         for message in messages:
             try:
                 message_events, message_rejected = events_of(message)
-            except PoisonMessage as e:
+            except Exception as e:
+                # Whatever fails here fails the same way on every
+                # redelivery: the message is set aside, not requeued.
                 set_aside(message, e)
                 continue
             events.extend(message_events)
             rejected.extend(message_rejected)
         try:
-            result = recorder.record(self.connection, events, rejected)
+            with STORE_LOCK:
+                result = recorder.record(self.connection, events, rejected)
         except storage.StorageError as e:
-            delay = self.backoff.next_delay()
-            LOG.warning('Cannot store %d events (%s); requeuing their %d '
-                        'messages in %.0f s', len(events), e, len(messages),
-                        delay)
-            self.stopping.wait(delay)
-            return oslo_messaging.NotificationResult.REQUEUE
+            return self.requeue(messages, events, e)
+        except Exception as e:
+            # Not the data's fault (that is rejected, not raised): keep
+            # the messages rather than lose them, and say why loudly.
+            LOG.exception('Unexpected error while storing events')
+            return self.requeue(messages, events, e)
         self.backoff.reset()
         LOG.debug('%d messages: %d events stored, %d duplicates, %d '
                   'rejected', len(messages), len(result.stored),
                   len(result.duplicates), len(result.rejected))
         return oslo_messaging.NotificationResult.HANDLED
+
+    def requeue(self, messages, events, error):
+        delay = self.backoff.next_delay()
+        LOG.warning('Cannot store %d events (%s); requeuing their %d '
+                    'messages in %.0f s', len(events), error, len(messages),
+                    delay)
+        self.stopping.wait(delay)
+        return oslo_messaging.NotificationResult.REQUEUE
 
 
 def set_aside(message, reason):
