@@ -190,10 +190,12 @@ def test_poison_messages_set_aside_not_requeued(bus, db_url,
     assert dispatcher.running()
 
 
+@pytest.mark.slow
 def test_store_failure_mid_stream_every_event_once(bus, db_url,
                                                    start_dispatcher):
-    total = 6000
-    messages = (synthetic_messages(4000, 100, 'big')
+    """20,000 events; the store fails then recovers in the middle."""
+    total = 20000
+    messages = (synthetic_messages(18000, 100, 'big')
                 + synthetic_messages(2000, 1, 'one'))
     counter = processes.EventCounter(db_url)
     dispatcher = start_dispatcher(telemetry_secret='', batch_size=20)
@@ -201,7 +203,7 @@ def test_store_failure_mid_stream_every_event_once(bus, db_url,
     publisher = threading.Thread(target=messaging.publish_events, args=(
         bus.exchange, bus.topic, messages))
     publisher.start()
-    processes.wait_for(lambda: counter.stored() >= 500, 60,
+    processes.wait_for(lambda: counter.stored() >= 2000, 60,
                        what='the stream to start')
     admin = sa.create_engine(db_url, isolation_level='AUTOCOMMIT',
                              poolclass=sa.pool.NullPool)
@@ -219,7 +221,7 @@ def test_store_failure_mid_stream_every_event_once(bus, db_url,
         conn.execute(sa.text('ALTER TABLE event_away RENAME TO event'))
     assert stalled < total
     publisher.join()
-    processes.wait_for(lambda: counter.stored() >= total, 90,
+    processes.wait_for(lambda: counter.stored() >= total, 120,
                        what='%d events' % total)
     processes.wait_for(lambda: messaging.queue_depth(bus.queue)[0] == 0,
                        10, what='every message acknowledged')
