@@ -15,7 +15,9 @@ Usage (from the repository, after ``tools/run-tests.sh`` made .venv)::
 
     .venv/bin/python tools/dispatcher_benchmark.py --events 50000
 
-Options choose the sizes, workers, database server and broker; --json
+Options choose the sizes, workers, database server and broker; --baseline
+also times ``record_events`` alone on the same events and database, to show
+how close the dispatcher gets to the storage layer's own limit; --json
 writes the results with the machine's conditions.
 """
 
@@ -35,7 +37,11 @@ import sqlalchemy as sa
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
+from panko import storage  # noqa: E402
+from panko.ingestion import recorder  # noqa: E402
 from panko.ingestion import signature  # noqa: E402
+from panko.ingestion import wire  # noqa: E402
+from panko.tests import conftest  # noqa: E402
 from panko.tests import messaging  # noqa: E402
 from panko.tests import processes  # noqa: E402
 
@@ -138,6 +144,8 @@ def run_case(args, messages, per_message, workers, workdir):
         subprocess.run([os.path.join(os.path.dirname(sys.executable),
                                      'panko-dbsync'), '--config-file',
                         config], check=True, capture_output=True)
+        baseline = (record_baseline(messages, url) if args.baseline
+                    else None)
         start = time.monotonic()
         messaging.publish_events(exchange, topic, messages)
         publish_seconds = time.monotonic() - start
@@ -147,8 +155,10 @@ def run_case(args, messages, per_message, workers, workdir):
         launched = time.monotonic()
         dispatcher.start()
         first = None
+        rss = 0
         while True:
             stored = counter.stored()
+            rss = max(rss, worker_rss_mb(dispatcher.process.pid))
             now = time.monotonic()
             if stored and first is None:
                 first = now
@@ -169,10 +179,39 @@ def run_case(args, messages, per_message, workers, workdir):
             'publish_events_per_s': round(total / publish_seconds),
             'steady_events_per_s': round(total / (now - first)),
             'with_startup_events_per_s': round(total / (now - launched)),
+            'worker_rss_mb_max': rss,
+            'record_events_alone_events_per_s': baseline,
         }
     finally:
         drop_database(args.postgresql, name)
         messaging.delete_topology([exchange], [topic])
+
+
+def worker_rss_mb(pid):
+    """Largest resident set of the dispatcher's worker processes, in MB."""
+    largest = 0
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/status' % entry) as f:
+                status = dict(line.split(':', 1) for line in f)
+        except (OSError, ValueError):
+            continue
+        if int(status.get('PPid', '0')) == pid and 'VmRSS' in status:
+            largest = max(largest, int(status['VmRSS'].split()[0]))
+    return round(largest / 1024)
+
+
+def record_baseline(messages, url):
+    """Events/s of record_events alone (in this process), same events."""
+    connection = storage.get_connection(conftest.make_conf(url), url)
+    events, _ = wire.parse_events([e for m in messages for e in m])
+    start = time.monotonic()
+    recorder.record(connection, events)
+    speed = len(events) / (time.monotonic() - start)
+    connection.clear()
+    return round(speed)
 
 
 def machine_conditions():
@@ -199,6 +238,9 @@ def main():
         'postgresql://root@127.0.0.1:5432/postgres'))
     parser.add_argument('--seed', type=int, default=42)
     parser.add_argument('--timeout', type=int, default=600)
+    parser.add_argument('--baseline', action='store_true',
+                        help='also time record_events alone on the same '
+                             'events, to compare with the storage limit')
     parser.add_argument('--json', help='also write the results here')
     args = parser.parse_args()
     conditions = machine_conditions()
@@ -211,11 +253,15 @@ def main():
                 results.append(result)
                 print('%6d events, %3d per message, %d worker(s): %6d ev/s '
                       'steady, %6d ev/s with start-up (published at %d '
-                      'ev/s)' % (
+                      'ev/s), worker RSS %d MB' % (
                           result['events'], size, workers,
                           result['steady_events_per_s'],
                           result['with_startup_events_per_s'],
-                          result['publish_events_per_s']), flush=True)
+                          result['publish_events_per_s'],
+                          result['worker_rss_mb_max']), flush=True)
+                if args.baseline:
+                    print('%43s record_events alone: %6d ev/s' % (
+                        '', result['record_events_alone_events_per_s']))
     conditions['load_average_after'] = [round(x, 2)
                                         for x in os.getloadavg()]
     print('machine: %s' % json.dumps(conditions))
