@@ -131,6 +131,8 @@ def run_case(args, messages, per_message, workers, workdir):
     prefix = messaging.unique_name('pbench')
     exchange, topic = prefix + '_ceilometer', prefix + '_event'
     name, url = create_database(args.postgresql)
+    prefetch = ({'rabbit_qos_prefetch_count': args.prefetch}
+                if args.prefetch else {})
     try:
         config = processes.write_config(
             os.path.join(workdir, prefix + '.conf'), {
@@ -140,7 +142,8 @@ def run_case(args, messages, per_message, workers, workdir):
                                'event_topics': topic,
                                'telemetry_secret': SECRET,
                                'workers': workers,
-                               'batch_size': args.batch_size}})
+                               'batch_size': args.batch_size},
+                'oslo_messaging_rabbit': prefetch})
         subprocess.run([os.path.join(os.path.dirname(sys.executable),
                                      'panko-dbsync'), '--config-file',
                         config], check=True, capture_output=True)
@@ -233,6 +236,10 @@ def main():
                         help='worker counts, comma-separated')
     parser.add_argument('--batch-size', type=int, default=100,
                         help='[dispatcher] batch_size (messages)')
+    parser.add_argument('--prefetch', type=int,
+                        help='[oslo_messaging_rabbit] '
+                             'rabbit_qos_prefetch_count (default: the '
+                             "dispatcher's)")
     parser.add_argument('--postgresql', default=os.environ.get(
         'PANKO_TEST_POSTGRESQL_URL',
         'postgresql://root@127.0.0.1:5432/postgres'))

@@ -23,9 +23,8 @@ from panko.ingestion import wire
 LOG = log.getLogger(__name__)
 DEAD_LETTER_LOG = log.getLogger('panko.dispatcher.dead_letter')
 
-#: The listeners' threads handle batches concurrently; a storage
-#: connection takes one writer at a time, and parsing the next batch still
-#: overlaps with writing this one.
+#: The listeners' threads handle batches concurrently, but a storage
+#: connection takes one writer at a time.
 STORE_LOCK = threading.Lock()
 
 
@@ -62,40 +61,38 @@ class BatchEndpoint:
         """Record the events of a batch of messages; say what to do next.
 
         ``events_of(message)`` returns the message's events and the
-        (message_id, reason) pairs of those it rejects.
+        (message_id, reason) pairs of those it rejects. Messages are parsed
+        as the events are written, a chunk at a time.
         """
-        events, rejected = [], []
-        for message in messages:
-            try:
-                message_events, message_rejected = events_of(message)
-            except Exception as e:
-                # Whatever fails here fails the same way on every
-                # redelivery: the message is set aside, not requeued.
-                set_aside(message, e)
-                continue
-            events.extend(message_events)
-            rejected.extend(message_rejected)
+        def parts():
+            for message in messages:
+                try:
+                    yield events_of(message)
+                except Exception as e:
+                    # Whatever fails here fails the same way on every
+                    # redelivery: the message is set aside, not requeued.
+                    set_aside(message, e)
+
         try:
             with STORE_LOCK:
-                result = recorder.record(self.connection, events, rejected)
+                result = recorder.record_stream(self.connection, parts())
         except storage.StorageError as e:
-            return self.requeue(messages, events, e)
+            return self.requeue(messages, e)
         except Exception as e:
             # Not the data's fault (that is rejected, not raised): keep
             # the messages rather than lose them, and say why loudly.
             LOG.exception('Unexpected error while storing events')
-            return self.requeue(messages, events, e)
+            return self.requeue(messages, e)
         self.backoff.reset()
         LOG.debug('%d messages: %d events stored, %d duplicates, %d '
                   'rejected', len(messages), len(result.stored),
                   len(result.duplicates), len(result.rejected))
         return oslo_messaging.NotificationResult.HANDLED
 
-    def requeue(self, messages, events, error):
+    def requeue(self, messages, error):
         delay = self.backoff.next_delay()
-        LOG.warning('Cannot store %d events (%s); requeuing their %d '
-                    'messages in %.0f s', len(events), error, len(messages),
-                    delay)
+        LOG.warning('Cannot store events (%s); requeuing %d messages in '
+                    '%.0f s', error, len(messages), delay)
         self.stopping.wait(delay)
         return oslo_messaging.NotificationResult.REQUEUE
 

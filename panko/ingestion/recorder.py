@@ -24,13 +24,34 @@ def record(connection, events, rejected=()):
     not be committed; chunks committed before it stay stored and are
     skipped as duplicates when the batch is tried again.
     """
-    result = models.RecordResult(rejected=list(rejected))
-    for start in range(0, len(events), RECORD_CHUNK):
-        chunk = connection.record_events(events[start:start + RECORD_CHUNK])
-        result.stored.extend(chunk.stored)
-        result.duplicates.extend(chunk.duplicates)
-        result.rejected.extend(chunk.rejected)
+    return record_stream(connection, [(events, rejected)])
+
+
+def record_stream(connection, parts):
+    """Record ``(events, rejected)`` parts as they are produced.
+
+    Events are written RECORD_CHUNK at a time as soon as that many are
+    pending, so a large batch is never held whole in memory as parsed
+    events. Same result and errors as :func:`record`.
+    """
+    result = models.RecordResult()
+    pending = []
+    for events, rejected in parts:
+        result.rejected.extend(rejected)
+        pending.extend(events)
+        while len(pending) >= RECORD_CHUNK:
+            _record_chunk(connection, pending[:RECORD_CHUNK], result)
+            del pending[:RECORD_CHUNK]
+    if pending:
+        _record_chunk(connection, pending, result)
     return result
+
+
+def _record_chunk(connection, events, result):
+    chunk = connection.record_events(events)
+    result.stored.extend(chunk.stored)
+    result.duplicates.extend(chunk.duplicates)
+    result.rejected.extend(chunk.rejected)
 
 
 def ingest_serialized(connection, body, secret=''):

@@ -16,6 +16,7 @@ from panko import storage
 from panko.dispatcher import endpoints
 from panko.ingestion import definitions
 from panko.ingestion import recorder
+from panko.ingestion import wire
 from panko.storage import models
 from panko.tests import conftest
 from panko.tests import contract
@@ -116,6 +117,29 @@ class TestIngestSerialized:
         result = recorder.ingest_serialized(store, batch)
         assert len(result.stored) == 3
         assert len(all_events(store)) == 3
+
+
+def test_record_stream_writes_chunks_as_parts_arrive(store, monkeypatch):
+    monkeypatch.setattr(recorder, 'RECORD_CHUNK', 2)
+    calls = []
+    record_events = store.record_events
+
+    def spy(events):
+        calls.append(len(events))
+        return record_events(events)
+
+    monkeypatch.setattr(store, 'record_events', spy)
+    batch = contract.fixture_events('event_sample_signed_batch3')
+    single = contract.fixture_events('event_sample_signed_single')
+    events = [e.validated() for e in wire.parse_events(
+        batch + single)[0]]
+    parts = [(events[:3], [('x', 'bad')]), (events[3:], []),
+             (events[:1], [])]
+    result = recorder.record_stream(store, iter(parts))
+    assert calls == [2, 2, 1]
+    assert len(result.stored) == 4
+    assert result.duplicates == [events[0].message_id]
+    assert result.rejected == [('x', 'bad')]
 
 
 class TestEventEndpoint:
