@@ -16,6 +16,8 @@ def prepare_service(argv=None, config_files=None, conf=None):
     if conf is None:
         conf = cfg.ConfigOpts()
     log.register_options(conf)
+    log.set_defaults(default_log_levels=log.get_default_log_levels() + [
+        'alembic.runtime.plugins=WARN'])
     db_options.set_defaults(conf)
     for group, options in opts.list_opts():
         conf.register_opts(list(options),

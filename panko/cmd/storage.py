@@ -8,10 +8,17 @@ from panko import storage
 LOG = log.getLogger(__name__)
 
 
+def _connect(conf):
+    try:
+        return storage.get_connection_from_config(conf)
+    except storage.StorageError as e:
+        raise SystemExit('Cannot reach the event store: %s' % e)
+
+
 def dbsync():
     """Create the schema, or migrate any older one (Panko 10's too)."""
     conf = service.prepare_service()
-    storage.get_connection_from_config(conf).upgrade()
+    _connect(conf).upgrade()
 
 
 def expirer():
@@ -22,6 +29,5 @@ def expirer():
         LOG.info('Nothing to clean: event_time_to_live is %d, so events '
                  'are kept forever', ttl)
         return
-    connection = storage.get_connection_from_config(conf)
-    connection.clear_expired_data(
+    _connect(conf).clear_expired_data(
         ttl, conf.database.events_delete_batch_size)

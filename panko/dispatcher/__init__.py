@@ -11,12 +11,12 @@ NOTIFICATION_EXCHANGES = [
 OPTS = [
     cfg.StrOpt('telemetry_secret',
                secret=True,
-               default='',
                help="Secret shared with Ceilometer's [publisher] "
                     "telemetry_secret. When set, an event whose "
                     "message_signature does not match (or is empty) is "
-                    "rejected and logged, never stored. When empty, "
-                    "events are accepted without checking signatures."),
+                    "rejected and logged, never stored. When unset or "
+                    "empty, events are accepted without checking "
+                    "signatures."),
     cfg.IntOpt('batch_size',
                default=100,
                min=1,

@@ -6,6 +6,7 @@ from urllib import parse
 from oslo_config import cfg
 from oslo_log import log
 from stevedore import driver
+from stevedore import exception as stevedore_exc
 
 LOG = log.getLogger(__name__)
 
@@ -71,5 +72,8 @@ def get_connection(conf, url):
     """Load the driver registered for the URL's scheme and connect."""
     scheme = parse.urlparse(url).scheme
     LOG.debug('Loading the %s storage driver', scheme)
-    mgr = driver.DriverManager('panko.storage', scheme)
+    try:
+        mgr = driver.DriverManager('panko.storage', scheme)
+    except stevedore_exc.NoMatches:
+        raise StorageError('no storage driver for %r URLs' % scheme)
     return mgr.driver(conf, url)

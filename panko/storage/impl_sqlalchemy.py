@@ -46,14 +46,22 @@ _COMPARATORS = {
 }
 
 
+def _with_default_driver(url):
+    """Name the DB-API driver panko installs when the URL names none."""
+    for scheme, driver in (('mysql', 'mysql+pymysql'),
+                           ('postgresql', 'postgresql+psycopg')):
+        if url.startswith(scheme + '://'):
+            return driver + url[len(scheme):]
+    return url
+
+
 class Connection(base.Connection):
     CAPABILITIES = {'events': {'query': {'simple': True}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
 
     def __init__(self, conf, url):
         super().__init__(conf, url)
-        if url.startswith('mysql://'):
-            url = 'mysql+pymysql://' + url[len('mysql://'):]
+        url = _with_default_driver(url)
         options = {key: value for key, value in conf.database.items()
                    if key not in {opt.name for opt in storage.DATABASE_OPTS}}
         # Start-up retries are panko's own ([storage] max_retries).
@@ -76,7 +84,8 @@ class Connection(base.Connection):
             else:
                 with self._engine.connect() as connection:
                     yield connection
-        except (db_exc.DBConnectionError, db_exc.DBDeadlock) as e:
+        except (db_exc.DBConnectionError, db_exc.DBDeadlock,
+                sa.exc.OperationalError) as e:
             raise storage.StorageUnavailable(
                 'database unavailable: %s' % e) from e
 
@@ -124,8 +133,10 @@ class Connection(base.Connection):
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
+                type_ids = self._get_event_type_ids(
+                    {event.event_type for event in events})
                 with self._connect(transaction=True) as conn:
-                    return self._insert(conn, events)
+                    return self._insert(conn, events, type_ids)
             except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError) as e:
                 self._forget_cached_ids()
                 if attempt == WRITE_ATTEMPTS:
@@ -136,7 +147,7 @@ class Connection(base.Connection):
                 raise storage.StorageError(
                     'cannot store events: %s' % e) from e
 
-    def _insert(self, conn, events):
+    def _insert(self, conn, events, type_ids):
         message_ids = [event.message_id for event in events]
         existing = set(conn.scalars(
             sa.select(tables.event.c.message_id).where(
@@ -144,8 +155,6 @@ class Connection(base.Connection):
         new = [event for event in events if event.message_id not in existing]
         if not new:
             return [], message_ids
-        type_ids = self._get_event_type_ids(
-            conn, {event.event_type for event in new})
         conn.execute(tables.event.insert(),
                      [self._event_row(event, type_ids) for event in new])
         event_ids = dict(conn.execute(
@@ -188,14 +197,24 @@ class Connection(base.Connection):
             statement = table.insert().prefix_with('IGNORE')
         conn.execute(statement, rows)
 
-    def _get_event_type_ids(self, conn, names):
+    def _get_event_type_ids(self, names):
+        """Ids of the named event types, creating the missing ones.
+
+        They are created in a transaction of their own, committed before
+        the events: under MySQL's repeatable reads, a type that a
+        concurrent writer has just created would otherwise stay invisible
+        to the batch's transaction.
+        """
         missing = names - self._event_type_ids.keys()
         if missing:
-            self._insert_ignoring_duplicates(
-                conn, tables.event_type, [{'desc': name} for name in missing])
-            self._event_type_ids.update(conn.execute(
-                sa.select(tables.event_type.c.desc, tables.event_type.c.id)
-                .where(tables.event_type.c.desc.in_(missing))).all())
+            with self._connect(transaction=True) as conn:
+                self._insert_ignoring_duplicates(
+                    conn, tables.event_type,
+                    [{'desc': name} for name in sorted(missing)])
+                self._event_type_ids.update(conn.execute(
+                    sa.select(tables.event_type.c.desc,
+                              tables.event_type.c.id)
+                    .where(tables.event_type.c.desc.in_(missing))).all())
         return self._event_type_ids
 
     def _record_trait_types(self, conn, events, type_ids):

@@ -14,14 +14,17 @@ import types
 import kombu
 import pytest
 import sqlalchemy as sa
+import webtest
 
 from panko import storage
+from panko.api import app
 from panko.ingestion import wire
 from panko.storage import models
 from panko.tests import conftest
 from panko.tests import contract
 from panko.tests import messaging
 from panko.tests import processes
+from panko.tests.functional.api.data import ADMIN
 
 SERVICES = ('nova', 'cinder', 'neutron', 'glance', 'keystone')
 
@@ -91,6 +94,15 @@ def stored_events(url):
         models.EventFilter())}
 
 
+def api_events(url):
+    """Every event, as GET /v2/events shows it to an admin."""
+    api = webtest.TestApp(app.load_app(conftest.make_conf(
+        url, api__auth_mode='noauth')))
+    listing = api.get('/v2/events?q.field=all_tenants&q.value=True',
+                      headers=ADMIN).json
+    return {event['message_id']: event for event in listing}
+
+
 def wait_until_consuming(queue, consumers=1):
     processes.wait_for(lambda: messaging.queue_depth(queue)[1] >= consumers,
                        30, what='%d consumers on %s' % (consumers, queue))
@@ -131,6 +143,14 @@ def test_ceilometer_messages_stored_and_forgeries_rejected(
     assert set(stored) == set(expected)
     for message_id, event in expected.items():
         assert stored[message_id] == wire.parse_event(event).validated()
+    shown = api_events(db_url)
+    assert set(shown) == set(expected)
+    first = batch[0]
+    assert shown[first['message_id']]['event_type'] == first['event_type']
+    assert shown[first['message_id']]['raw'] == first['raw']
+    assert {(t['name'], t['type']) for t in shown[first['message_id']][
+        'traits']} == {(name, models.Trait.TYPE_NAMES[dtype])
+                       for name, dtype, _ in first['traits']}
     log = dispatcher.log()
     assert 'Rejecting event forged-0001: message_signature does not ' \
            'match' in log
@@ -165,6 +185,10 @@ def test_raw_service_notifications_normalized(bus, db_url,
         samples['cinder_volume_create_end']['payload']['volume_id'])
     login = by_type['identity.authenticate']
     assert 'project_id' not in {t.name for t in login.traits}
+    shown = {e['event_type']: e for e in api_events(db_url).values()}
+    assert set(shown) == set(by_type)
+    assert {'name': 'memory_mb', 'type': 'integer', 'value': '2048'} in (
+        shown['compute.instance.create.end']['traits'])
 
 
 def test_poison_messages_set_aside_not_requeued(bus, db_url,

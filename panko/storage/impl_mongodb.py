@@ -1,0 +1,509 @@
+"""The MongoDB driver: a replica set or a sharded cluster.
+
+One document per event, in the ``event`` collection::
+
+    {'_id': message_id,
+     'event_type': 'compute.instance.update',
+     'generated': 1772366400123456,     # microseconds since the epoch
+     'generated_date': ISODate(...),    # the same, to the millisecond
+     'project_id': 'p1' or None,        # copies of the string traits,
+     'user_id': 'u1' or None,           # for the access restriction
+     'traits': [{'n': name, 't': type, 'v': value}, ...],
+     'raw': '{"the": "notification, as JSON text"}'}
+
+Why this shape:
+
+* ``_id`` is the message_id, so a duplicate is refused by the one index
+  every collection has, and an event is one atomic write: a batch cut
+  short never leaves half an event behind.
+* BSON dates keep milliseconds only; ``generated`` and datetime trait
+  values are integers of microseconds so that the round trip is exact and
+  events a microsecond apart sort correctly. ``generated_date`` exists
+  for the TTL index alone (TTL indexes need a date).
+* ``traits`` is an array of ``{n, t, v}`` covered by one compound
+  multikey index on (n, t, v): a filter on any trait name, of any type,
+  with any operator is an ``$elemMatch`` whose bounds are the name, the
+  type and the value range. The type is part of the key because BSON
+  compares numbers of different types as equal, while a trait filter
+  must only match traits of its own type.
+* ``project_id`` and ``user_id`` repeat the string traits of the same
+  names (None when absent), as the SQL driver's columns do, so that the
+  restriction every API query carries is an indexed equality, and so
+  that ``project_id`` can lead the shard key (see doc/source/mongodb.rst).
+* ``raw`` is JSON text: the notification is never queried, and text keeps
+  any JSON exactly (keys holding ``.`` or ``$``, integers beyond 64 bits).
+
+The ``trait_type`` collection summarises the traits of each event type
+so that describing them does not read every event of the type; event
+types are the distinct values of the ``event_type`` index.
+"""
+
+import contextlib
+import datetime
+import json
+import time
+
+import bson
+from oslo_log import log
+from oslo_utils import timeutils
+import pymongo
+from pymongo import errors
+
+from panko import storage
+from panko.storage import base
+from panko.storage import models
+
+LOG = log.getLogger(__name__)
+
+EPOCH = datetime.datetime(1970, 1, 1)
+
+#: Traits copied into top-level fields, for the access restriction.
+OWNER_FIELDS = ('project_id', 'user_id')
+
+#: The sort keys of a listing, as document fields.
+SORT_FIELDS = {'generated': 'generated', 'message_id': '_id'}
+
+#: Largest document MongoDB stores; a bigger event is rejected, not sent,
+#: because one oversized document would abort the whole bulk insert.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+
+#: Duplicate key: the only write error that is not a failure.
+DUPLICATE_KEY = 11000
+
+#: Events deleted per round trip by clear_expired_data.
+EXPIRY_CHUNK = 1000
+
+#: Seconds a process trusts its memory of the recorded trait types: the
+#: expirer of another process may remove those of an event type that ran
+#: out of events, and the type may come back.
+TRAIT_TYPE_CACHE_SECONDS = 600
+
+TTL_INDEX = 'event_ttl'
+
+#: Every index but the TTL one, which follows [database]
+#: event_time_to_live. The listing orders (generated, _id), alone and
+#: behind event type and project, let a page be read in index order and
+#: stop after ``limit`` documents; "project P or no project" is an $in
+#: on the project index that the server merges in that order.
+EVENT_INDEXES = [
+    pymongo.IndexModel([('generated', 1), ('_id', 1)],
+                       name='event_generated'),
+    pymongo.IndexModel([('event_type', 1), ('generated', 1), ('_id', 1)],
+                       name='event_type_generated'),
+    pymongo.IndexModel([('project_id', 1), ('generated', 1), ('_id', 1)],
+                       name='event_project_generated'),
+    pymongo.IndexModel([('traits.n', 1), ('traits.t', 1), ('traits.v', 1)],
+                       name='event_traits'),
+]
+TRAIT_TYPE_INDEXES = [
+    pymongo.IndexModel([('event_type', 1), ('name', 1), ('type', 1)],
+                       name='trait_type_key', unique=True),
+]
+
+_OPERATORS = {'lt': '$lt', 'le': '$lte', 'eq': '$eq', 'ne': '$ne',
+              'ge': '$gte', 'gt': '$gt'}
+
+
+def to_micros(moment):
+    """A naive UTC datetime as an integer of microseconds since 1970."""
+    delta = moment - EPOCH
+    return ((delta.days * 86400 + delta.seconds) * 1000000
+            + delta.microseconds)
+
+
+def from_micros(micros):
+    return EPOCH + datetime.timedelta(microseconds=micros)
+
+
+def _stored_value(dtype, value):
+    if dtype == models.Trait.DATETIME_TYPE:
+        return to_micros(models.normalize_datetime(value))
+    return value
+
+
+def _trait_from_element(element):
+    dtype, value = element['t'], element['v']
+    if dtype == models.Trait.DATETIME_TYPE:
+        value = from_micros(value)
+    return models.Trait(element['n'], dtype, value)
+
+
+def _duplicate_key_errors(bulk_error):
+    """The write errors of a bulk write, when all are duplicate keys.
+
+    Any other failure, or an unmet write concern, means part of the batch
+    may be missing or not durable: StorageUnavailable, so that the caller
+    retries, which is safe since what was stored comes back as duplicates.
+    """
+    details = bulk_error.details
+    write_errors = details.get('writeErrors', [])
+    failures = [error for error in write_errors
+                if error['code'] != DUPLICATE_KEY]
+    failures.extend(details.get('writeConcernErrors', []))
+    if failures:
+        raise storage.StorageUnavailable(
+            'MongoDB did not store the whole batch: %s' % failures[0]
+        ) from bulk_error
+    return write_errors
+
+
+class Connection(base.Connection):
+    CAPABILITIES = {'events': {'query': {'simple': True}}}
+    STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
+
+    def __init__(self, conf, url):
+        super().__init__(conf, url)
+        with self._errors():
+            try:
+                # Looked up at call time, so tests can substitute mongomock.
+                self._client = pymongo.MongoClient(url)
+            except ValueError as e:
+                raise storage.StorageError(
+                    'invalid MongoDB URL: %s' % e) from e
+            self._db = self._client.get_default_database('panko')
+            self._db.command('ping')
+        self._events = self._db['event']
+        self._trait_types = self._db['trait_type']
+        self._known_trait_types = set()
+        self._trait_types_since = time.monotonic()
+        self._warn_if_ttl_differs(conf.database.event_time_to_live)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _errors():
+        """Run database calls with their failures as storage errors.
+
+        Losing the server (or the primary) is StorageUnavailable, so that
+        callers retry; retrying a batch is safe, as the events already
+        stored come back as duplicates.
+        """
+        try:
+            yield
+        except errors.ConnectionFailure as e:
+            raise storage.StorageUnavailable(
+                'MongoDB unavailable: %s' % e) from e
+        except errors.PyMongoError as e:
+            raise storage.StorageError('MongoDB error: %s' % e) from e
+
+    # Schema
+
+    def upgrade(self):
+        """Create the indexes and set the TTL; safe to run again."""
+        with self._errors():
+            self._refuse_foreign_events()
+            self._events.create_indexes(EVENT_INDEXES)
+            self._trait_types.create_indexes(TRAIT_TYPE_INDEXES)
+            self._sync_ttl_index(self.conf.database.event_time_to_live)
+
+    def _refuse_foreign_events(self):
+        """Stop before indexing events stored in another layout.
+
+        Every event this driver writes has ``generated``: a document
+        without it comes from something else (Panko's own MongoDB driver
+        used the same collection name), which the queries would fail on.
+        Found at once on such a collection, and through the
+        ``event_generated`` index (missing fields are indexed as null)
+        once panko created it.
+        """
+        foreign = self._events.find_one({'generated': None},
+                                        projection={'_id': True})
+        if foreign is not None:
+            raise storage.StorageError(
+                'the %s collection of database %s holds events in a layout '
+                'panko does not know (event %r has no "generated" field); '
+                'use another database' % (self._events.name, self._db.name,
+                                          foreign['_id']))
+
+    def _ttl_index_seconds(self):
+        """The TTL the index applies, or None without a TTL index."""
+        index = self._events.index_information().get(TTL_INDEX)
+        return None if index is None else index.get('expireAfterSeconds')
+
+    def _warn_if_ttl_differs(self, ttl):
+        """Tell the deployer who changed the option but not the index."""
+        with self._errors():
+            applied = self._ttl_index_seconds()
+        if applied != (ttl if ttl > 0 else None):
+            LOG.warning('[database] event_time_to_live is %d but the TTL '
+                        'index expires events after %s seconds: run '
+                        'panko-dbsync to apply the option', ttl, applied)
+
+    def _sync_ttl_index(self, ttl):
+        """Make the TTL index expire events after ``ttl`` seconds.
+
+        A changed TTL is applied with collMod, which rewrites the index's
+        options in place instead of rebuilding it over every event; a TTL
+        of 0 or less drops the index, keeping events forever.
+        """
+        applied = self._ttl_index_seconds()
+        if ttl <= 0:
+            if applied is not None:
+                self._events.drop_index(TTL_INDEX)
+                LOG.info('Dropped the TTL index: events are kept forever')
+        elif applied is None:
+            self._events.create_index([('generated_date', 1)],
+                                      name=TTL_INDEX, expireAfterSeconds=ttl)
+            LOG.info('Events now expire %d seconds after generation', ttl)
+        elif applied != ttl:
+            self._db.command('collMod', self._events.name, index={
+                'name': TTL_INDEX, 'expireAfterSeconds': ttl})
+            LOG.info('Events now expire %d seconds after generation', ttl)
+
+    def clear(self):
+        with self._errors():
+            self._events.delete_many({})
+            self._trait_types.delete_many({})
+        self._known_trait_types.clear()
+
+    # Writing
+
+    def record_events(self, events):
+        result = models.RecordResult()
+        batch = {}
+        for event in events:
+            try:
+                valid = event.validated()
+                document = self._document(valid)
+            except models.InvalidEvent as e:
+                LOG.warning('Rejecting event %s: %s', event.message_id, e)
+                result.rejected.append((event.message_id, str(e)))
+                continue
+            if valid.message_id in batch:
+                result.duplicates.append(valid.message_id)
+            else:
+                batch[valid.message_id] = (valid, document)
+        if batch:
+            # Trait types first: should the insert fail, the retry finds
+            # the events stored before as duplicates and would not come
+            # back to record their trait types.
+            self._record_trait_types([valid for valid, _ in batch.values()])
+            duplicates = self._insert([doc for _, doc in batch.values()])
+            result.stored.extend(mid for mid in batch if mid not in duplicates)
+            result.duplicates.extend(mid for mid in batch if mid in duplicates)
+        return result
+
+    @staticmethod
+    def _document(event):
+        document = {
+            '_id': event.message_id,
+            'event_type': event.event_type,
+            'generated': to_micros(event.generated),
+            'generated_date': event.generated,
+            'traits': [{'n': trait.name, 't': trait.dtype,
+                        'v': _stored_value(trait.dtype, trait.value)}
+                       for trait in event.traits],
+            'raw': json.dumps(event.raw),
+        }
+        for name in OWNER_FIELDS:
+            trait = event.trait(name)
+            is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
+            document[name] = trait.value if is_text else None
+        size = len(bson.encode(document))
+        if size > MAX_DOCUMENT_BYTES:
+            raise models.InvalidEvent(
+                'the event takes %d bytes, more than MongoDB\'s limit of '
+                '%d' % (size, MAX_DOCUMENT_BYTES))
+        return document
+
+    def _insert(self, documents):
+        """Insert unordered, so a duplicate does not stop the others.
+
+        Returns the message_ids that were already stored.
+        """
+        with self._errors():
+            try:
+                self._events.insert_many(documents, ordered=False)
+            except errors.BulkWriteError as e:
+                return {documents[error['index']]['_id']
+                        for error in _duplicate_key_errors(e)}
+        return set()
+
+    def _record_trait_types(self, events):
+        if (time.monotonic() - self._trait_types_since
+                > TRAIT_TYPE_CACHE_SECONDS):
+            self._known_trait_types.clear()
+            self._trait_types_since = time.monotonic()
+        seen = {(event.event_type, trait.name, trait.dtype)
+                for event in events for trait in event.traits}
+        unknown = sorted(seen - self._known_trait_types)
+        if not unknown:
+            return
+        with self._errors():
+            try:
+                self._trait_types.insert_many(
+                    [{'event_type': event_type, 'name': name, 'type': dtype}
+                     for event_type, name, dtype in unknown], ordered=False)
+            except errors.BulkWriteError as e:
+                # Some were known already (the unique index refused them).
+                _duplicate_key_errors(e)
+        self._known_trait_types.update(unknown)
+
+    # Reading
+
+    def get_events(self, event_filter, pagination=None):
+        pagination = pagination or models.Pagination()
+        order = pagination.sort_order()
+        if pagination.limit == 0:
+            return []
+        owner = self._owner_conditions(event_filter)
+        conditions = owner + self._conditions(event_filter)
+        with self._errors():
+            if pagination.marker:
+                conditions.extend(
+                    self._after_marker(owner, pagination.marker, order))
+            cursor = self._events.find(
+                {'$and': conditions} if conditions else {},
+                projection={'generated_date': False,
+                            'project_id': False, 'user_id': False},
+                sort=[(SORT_FIELDS[key], 1 if direction == 'asc' else -1)
+                      for key, direction in order],
+                limit=pagination.limit or 0)
+            documents = list(cursor)
+        return [models.Event(
+            message_id=document['_id'],
+            event_type=document['event_type'],
+            generated=from_micros(document['generated']),
+            traits=sorted((_trait_from_element(element)
+                           for element in document['traits']),
+                          key=lambda trait: trait.name),
+            raw=json.loads(document['raw']))
+            for document in documents]
+
+    @staticmethod
+    def _owner_conditions(event_filter):
+        """The access restriction, on the copies of the owner traits.
+
+        Including the project lets a cluster sharded on project_id route
+        the query to the shards holding that project.
+        """
+        conditions = []
+        if event_filter.project_id is not None:
+            if event_filter.include_unowned:
+                conditions.append(
+                    {'project_id': {'$in': [event_filter.project_id, None]}})
+            else:
+                conditions.append({'project_id': event_filter.project_id})
+        if event_filter.user_id is not None:
+            conditions.append({'user_id': event_filter.user_id})
+        return conditions
+
+    def _conditions(self, event_filter):
+        conditions = []
+        if event_filter.event_type is not None:
+            conditions.append({'event_type': event_filter.event_type})
+        if event_filter.message_id is not None:
+            conditions.append({'_id': event_filter.message_id})
+        if event_filter.start_timestamp is not None:
+            conditions.append({'generated': {'$gte': to_micros(
+                models.normalize_datetime(event_filter.start_timestamp))}})
+        if event_filter.end_timestamp is not None:
+            conditions.append({'generated': {'$lte': to_micros(
+                models.normalize_datetime(event_filter.end_timestamp))}})
+        for trait_filter in event_filter.traits_filter:
+            conditions.append(self._trait_condition(trait_filter))
+        return conditions
+
+    @staticmethod
+    def _trait_condition(trait_filter):
+        operator = _OPERATORS[trait_filter.op]
+        value = _stored_value(trait_filter.dtype, trait_filter.value)
+        if (trait_filter.name == 'project_id'
+                and trait_filter.dtype == models.Trait.TEXT_TYPE):
+            # The same values as the trait, indexed in listing order (and
+            # the shard key's lead). "ne" must not match events without
+            # the trait, as it does not on the trait itself. user_id has
+            # no index of its own: its filters use the traits index.
+            if operator == '$ne':
+                return {'project_id': {'$nin': [value, None]}}
+            return {'project_id': {operator: value}}
+        return {'traits': {'$elemMatch': {
+            'n': trait_filter.name, 't': trait_filter.dtype,
+            'v': {operator: value}}}}
+
+    def _after_marker(self, owner, marker, order):
+        """The keyset conditions "comes after the marker event".
+
+        The marker must be an event the caller may see, so that it cannot
+        be used to probe for other projects' events.
+        """
+        found = self._events.find_one(
+            {'$and': [{'_id': marker}] + owner},
+            projection={'generated': True})
+        if found is None:
+            raise storage.InvalidMarker('marker %s not found' % marker)
+        values = {'generated': found['generated'], 'message_id': marker}
+        alternatives = []
+        for position, (key, direction) in enumerate(order):
+            condition = {SORT_FIELDS[tied]: values[tied]
+                         for tied, _ in order[:position]}
+            beyond = '$gt' if direction == 'asc' else '$lt'
+            condition[SORT_FIELDS[key]] = {beyond: values[key]}
+            alternatives.append(condition)
+        first_key, first_direction = order[0]
+        # Redundant with the alternatives, but gives the server index
+        # bounds on the first sort key.
+        leading = {SORT_FIELDS[first_key]: {
+            '$gte' if first_direction == 'asc' else '$lte':
+                values[first_key]}}
+        return [leading, {'$or': alternatives}]
+
+    def get_event_types(self):
+        with self._errors():
+            return sorted(self._events.distinct('event_type'))
+
+    def get_trait_types(self, event_type):
+        with self._errors():
+            # The TTL index removes events but not the trait types it
+            # leaves without events: hide those until the expirer runs.
+            if self._events.find_one({'event_type': event_type},
+                                     projection={'_id': True}) is None:
+                return []
+            found = list(self._trait_types.find(
+                {'event_type': event_type},
+                sort=[('name', 1), ('type', 1)]))
+        return [{'name': found_type['name'], 'data_type': found_type['type']}
+                for found_type in found]
+
+    def get_traits(self, event_type, trait_name=None):
+        query = {'event_type': event_type}
+        projection = {'_id': False, 'traits': True}
+        if trait_name is not None:
+            query['traits.n'] = trait_name
+            projection['traits'] = {'$elemMatch': {'n': trait_name}}
+        with self._errors():
+            return [_trait_from_element(element)
+                    for document in self._events.find(query, projection)
+                    for element in document['traits']]
+
+    # Retention
+
+    def clear_expired_data(self, ttl, max_count=0):
+        cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
+        deleted = 0
+        with self._errors():
+            while not max_count or deleted < max_count:
+                chunk = EXPIRY_CHUNK
+                if max_count:
+                    chunk = min(chunk, max_count - deleted)
+                expired = [document['_id'] for document in self._events.find(
+                    {'generated': {'$lt': to_micros(cutoff)}},
+                    projection={'_id': True}, sort=[('generated', 1)],
+                    limit=chunk)]
+                if not expired:
+                    break
+                deleted += self._events.delete_many(
+                    {'_id': {'$in': expired}}).deleted_count
+            types_removed = self._delete_unused_trait_types()
+        LOG.info('Expired %d events generated before %s; removed %d event '
+                 'types left without events', deleted, cutoff, types_removed)
+        return deleted
+
+    def _delete_unused_trait_types(self):
+        """Forget the trait types of event types without events."""
+        unused = (set(self._trait_types.distinct('event_type'))
+                  - set(self._events.distinct('event_type')))
+        if unused:
+            self._trait_types.delete_many(
+                {'event_type': {'$in': sorted(unused)}})
+            self._known_trait_types.clear()
+        return len(unused)

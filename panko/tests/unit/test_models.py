@@ -1,0 +1,71 @@
+import datetime
+
+import pytest
+
+from panko.storage import models
+
+T = models.Trait
+
+
+@pytest.mark.parametrize('dtype, value, expected', [
+    (T.INT_TYPE, '42', 42),
+    (T.INT_TYPE, 42.0, 42),
+    (T.INT_TYPE, -7, -7),
+    (T.FLOAT_TYPE, '0.25', 0.25),
+    (T.FLOAT_TYPE, 3, 3.0),
+    (T.TEXT_TYPE, 12, '12'),
+    (T.NONE_TYPE, 'x', 'x'),
+    (T.DATETIME_TYPE, '2026-11-25T03:06:08',
+     datetime.datetime(2026, 11, 25, 3, 6, 8)),
+    (T.DATETIME_TYPE, '2026-11-25 03:06:08.935699',
+     datetime.datetime(2026, 11, 25, 3, 6, 8, 935699)),
+    (T.DATETIME_TYPE, '2026-11-25T05:06:08+02:00',
+     datetime.datetime(2026, 11, 25, 3, 6, 8)),
+])
+def test_convert_value(dtype, value, expected):
+    converted = T.convert_value(dtype, value)
+    assert converted == expected
+    assert type(converted) is type(expected)
+
+
+@pytest.mark.parametrize('dtype, value', [
+    (T.INT_TYPE, 'forty'),
+    (T.INT_TYPE, 4.5),
+    (T.INT_TYPE, True),
+    (T.FLOAT_TYPE, 'fast'),
+    (T.FLOAT_TYPE, False),
+    (T.DATETIME_TYPE, 'tomorrow'),
+    (T.DATETIME_TYPE, 12),
+    (T.TEXT_TYPE, {'a': 1}),
+    (7, 'x'),
+])
+def test_convert_value_refuses_what_does_not_fit(dtype, value):
+    with pytest.raises((ValueError, TypeError)):
+        T.convert_value(dtype, value)
+
+
+def test_type_names_round_trip():
+    for dtype, name in T.TYPE_NAMES.items():
+        assert T.type_from_name(name) == dtype
+        assert T('x', dtype, None).type_name == name
+    with pytest.raises(KeyError):
+        T.type_from_name('boolean')
+
+
+def test_validated_keeps_the_last_value_of_a_repeated_trait():
+    event = models.Event('m', 'e', '2026-01-01T00:00:00', [
+        T('b', T.INT_TYPE, '1'), T('a', T.TEXT_TYPE, 'x'),
+        T('b', T.INT_TYPE, 2)])
+    assert event.validated().traits == [T('a', 1, 'x'), T('b', 2, 2)]
+
+
+@pytest.mark.parametrize('sort, expected', [
+    ([], [('generated', 'asc'), ('message_id', 'asc')]),
+    ([('generated', 'desc')], [('generated', 'desc'), ('message_id', 'desc')]),
+    ([('message_id', 'desc'), ('generated', 'asc')],
+     [('message_id', 'desc'), ('generated', 'asc')]),
+    ([('generated', 'asc'), ('generated', 'desc')],
+     [('generated', 'asc'), ('message_id', 'asc')]),
+])
+def test_sort_order_ends_with_message_id(sort, expected):
+    assert models.Pagination(sort=sort).sort_order() == expected
