@@ -133,12 +133,16 @@ class EventDefinition:
         patterns = spec['event_type']
         if isinstance(patterns, str):
             patterns = [patterns]
+        if not (isinstance(patterns, list) and patterns
+                and all(isinstance(p, str) for p in patterns)):
+            raise DefinitionError('%s: event_type must be a pattern or a '
+                                  'list of patterns' % where)
         self.included = [p for p in patterns if not p.startswith('!')]
         self.excluded = [p[1:] for p in patterns if p.startswith('!')]
         traits = spec.get('traits') or {}
         if not isinstance(traits, dict):
             raise DefinitionError('%s: traits must be a mapping' % where)
-        specs = dict(DEFAULT_TRAITS, **traits)
+        specs = {**DEFAULT_TRAITS, **traits}
         try:
             self.traits = [TraitDefinition(name, trait_spec)
                            for name, trait_spec in specs.items()]

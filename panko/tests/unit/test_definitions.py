@@ -225,6 +225,9 @@ def test_notification_without_required_fields(change, reason):
 @pytest.mark.parametrize('specs, reason', [
     ({'event_type': '*'}, 'must hold a list of definitions'),
     ([{'traits': {}}], 'definition #1 needs "event_type"'),
+    ([{'event_type': '*'}, {'event_type': [1]}],
+     'definition #2: event_type must be a pattern or a list'),
+    ([{'event_type': []}], 'definition #1: event_type must be'),
     ([{'event_type': '*', 'traits': {'a': {'type': 'int'}}}],
      'trait a needs "fields"'),
     ([{'event_type': '*', 'traits': {'a': {'fields': 'payload.[[['}}}],
