@@ -26,7 +26,7 @@ from panko.tests import messaging
 from panko.tests import processes
 from panko.tests.functional.api.data import ADMIN
 
-SERVICES = ('nova', 'cinder', 'neutron', 'glance', 'keystone')
+SERVICES = ('nova', 'cinder', 'neutron', 'glance', 'keystone', 'heat')
 
 
 @pytest.fixture
