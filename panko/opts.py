@@ -3,6 +3,7 @@
 import itertools
 
 import panko.api
+import panko.dispatcher
 import panko.storage
 
 
@@ -11,4 +12,5 @@ def list_opts():
         ('api', itertools.chain(panko.api.OPTS)),
         ('database', itertools.chain(panko.storage.DATABASE_OPTS)),
         ('storage', itertools.chain(panko.storage.STORAGE_OPTS)),
+        ('dispatcher', itertools.chain(panko.dispatcher.OPTS)),
     ]
