@@ -1,0 +1,108 @@
+"""Build the API's WSGI application from the configuration.
+
+The paste pipeline (``api_paste.ini``) names the factories of this module.
+Paste cannot carry a ``ConfigOpts`` object, so ``load_app`` registers the
+configuration under a key that the factories receive in ``global_conf``;
+every middleware then reads the same configuration as the application
+instead of loading the config files again.
+"""
+
+import os
+import sys
+import uuid
+
+from keystonemiddleware import auth_token
+from oslo_config import cfg
+from oslo_log import log
+from oslo_middleware import healthcheck
+from oslo_utils import importutils
+from paste import deploy
+import pecan
+
+import panko
+from panko import storage
+from panko.api import hooks
+from panko.api import policies
+from panko.api.controllers import root
+from panko.api.controllers.v2 import root as v2_root
+
+LOG = log.getLogger(__name__)
+
+#: Configurations of the applications being built, by key (see module doc).
+_CONFIGS = {}
+
+
+def setup_app(conf):
+    """The bare v2 Pecan application, without the paste middleware."""
+    connection = storage.get_connection_from_config(conf)
+    app_hooks = [hooks.ConfigHook(conf),
+                 hooks.StorageHook(connection),
+                 hooks.PolicyHook(policies.get_enforcer(conf)),
+                 hooks.FilterParametersHook()]
+    # Event types contain dots: never read a dot as a file extension.
+    return pecan.make_app(v2_root.V2Controller(),
+                          hooks=app_hooks,
+                          guess_content_type_from_ext=False)
+
+
+def find_paste_config(conf):
+    """The absolute path of the paste file the configuration names."""
+    name = conf.api.paste_config
+    if os.path.isabs(name):
+        candidates = [name]
+    else:
+        source_tree = os.path.join(os.path.dirname(panko.__file__), '..')
+        candidates = [conf.find_file(name)] + [
+            os.path.join(prefix, 'etc', 'panko', name)
+            for prefix in (sys.prefix, source_tree)]
+    for path in candidates:
+        if path and os.path.exists(path):
+            return os.path.abspath(path)
+    raise cfg.ConfigFilesNotFoundError([name])
+
+
+def load_app(conf):
+    """The application with the paste pipeline of ``[api] auth_mode``."""
+    path = find_paste_config(conf)
+    key = uuid.uuid4().hex
+    _CONFIGS[key] = conf
+    LOG.info('Loading the API pipeline panko+%s from %s',
+             conf.api.auth_mode, path)
+    try:
+        return deploy.loadapp('config:' + path,
+                              name='panko+' + conf.api.auth_mode,
+                              global_conf={'configkey': key})
+    finally:
+        del _CONFIGS[key]
+
+
+def v2_factory(global_conf, **local_conf):
+    return setup_app(_CONFIGS[global_conf['configkey']])
+
+
+def versions_factory(global_conf, **local_conf):
+    return pecan.make_app(root.VersionsController(),
+                          guess_content_type_from_ext=False)
+
+
+def healthcheck_factory(global_conf, **local_conf):
+    return healthcheck.Healthcheck(None, _CONFIGS[global_conf['configkey']])
+
+
+def filter_factory(global_conf, middleware_class):
+    """An oslo.middleware (or panko) filter built with our configuration."""
+    conf = _CONFIGS[global_conf['configkey']]
+    middleware_class = importutils.import_class(middleware_class)
+
+    def make_filter(app):
+        return middleware_class(app, conf)
+    return make_filter
+
+
+def authtoken_factory(global_conf, **local_conf):
+    """keystonemiddleware's authtoken, reading [keystone_authtoken]."""
+    conf = _CONFIGS[global_conf['configkey']]
+
+    def make_filter(app):
+        return auth_token.AuthProtocol(app, {'oslo_config_config': conf})
+    return make_filter

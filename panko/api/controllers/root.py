@@ -1,0 +1,29 @@
+"""Version discovery at ``/``."""
+
+import pecan
+
+MEDIA_TYPES = [
+    {'base': 'application/json',
+     'type': 'application/vnd.openstack.telemetry-v2+json'},
+    {'base': 'application/xml',
+     'type': 'application/vnd.openstack.telemetry-v2+xml'},
+]
+
+
+class VersionsController:
+
+    @pecan.expose('json')
+    def index(self):
+        # application_url honours X-Forwarded-* (http_proxy_to_wsgi).
+        base_url = pecan.request.application_url
+        return {'versions': {'values': [{
+            'id': 'v2',
+            'status': 'stable',
+            'updated': '2013-02-13T00:00:00Z',
+            'links': [
+                {'rel': 'self', 'href': base_url + '/v2'},
+                {'rel': 'describedby', 'type': 'text/html',
+                 'href': 'https://docs.openstack.org/panko/latest/'},
+            ],
+            'media-types': MEDIA_TYPES,
+        }]}}

@@ -1,0 +1,1 @@
+"""The v2 API: events, event types and capabilities."""

@@ -1,0 +1,317 @@
+"""What the v2 controllers share: WSME types, errors and the query model.
+
+The query model lives here and only here: ``event_filter`` turns the
+``q`` filters of a request into a storage EventFilter, ``pagination``
+turns ``limit``, ``sort`` and ``marker`` into a storage Pagination, and
+both name the offending parameter in a 400 when the input is bad.
+"""
+
+import datetime
+import json
+from xml.etree import ElementTree
+
+from oslo_utils import strutils
+import webob.exc
+import wsme
+from wsme import types as wtypes
+import wsme.rest.xml
+
+from panko.storage import models
+
+OPERATORS = models.TraitFilter.OPERATORS
+TRAIT_TYPES = ('string', 'integer', 'float', 'datetime')
+#: Fields that are not traits, with the one operator each allows.
+FIELD_OPERATORS = {
+    'event_type': 'eq',
+    'message_id': 'eq',
+    'start_timestamp': 'ge',
+    'end_timestamp': 'le',
+    'all_tenants': 'eq',
+}
+
+
+# Errors
+
+class InvalidInput(wsme.exc.InvalidInput):
+    """400: a parameter's value is not acceptable; says which and why."""
+
+
+class InvalidFilter(wsme.exc.ClientSideError):
+    """400: a ``q`` filter is not acceptable; the text says which."""
+
+
+class Forbidden(wsme.exc.ClientSideError):
+    def __init__(self, message='Access was denied to this resource.'):
+        super().__init__(message, status_code=403)
+
+
+class NotFound(wsme.exc.ClientSideError):
+    def __init__(self, message):
+        super().__init__(message, status_code=404)
+
+
+class ServiceUnavailable(Exception):
+    """503: the event store cannot answer now; the client may retry."""
+
+    code = 503
+    faultcode = 'Server'
+
+
+# Types
+
+class JsonType(wtypes.UserType):
+    """Any JSON document, passed through unchanged (an event's raw)."""
+
+    basetype = wtypes.text
+    name = 'json'
+
+    def validate(self, value):
+        json.dumps(value)
+        return value
+
+    def frombasetype(self, value):
+        return self.validate(value)
+
+
+RAW = JsonType()
+
+
+@wsme.rest.xml.toxml.when_object(RAW)
+def _raw_as_xml(datatype, key, value):
+    """In XML, an event's raw document is its JSON text."""
+    element = ElementTree.Element(key)
+    element.text = json.dumps(value)
+    return element
+
+
+class FilterValue(wtypes.UserType):
+    """A filter's value: text, or in a JSON body a number or boolean too."""
+
+    basetype = wtypes.text
+    name = 'filtervalue'
+
+    def validate(self, value):
+        if isinstance(value, bool):
+            return 'true' if value else 'false'
+        if isinstance(value, (int, float, str)):
+            return str(value)
+        raise ValueError('a filter value is a string, a number or a '
+                         'boolean')
+
+    def frombasetype(self, value):
+        return self.validate(value) if value is not None else None
+
+
+class Query(wtypes.Base):
+    """One filter of ``q``: ``field op value``, the value typed by ``type``.
+
+    ``type`` may be left out (or empty) for a string trait and for the
+    fields that are not traits.
+    """
+
+    field = wtypes.text
+    op = wtypes.wsattr(wtypes.text, default='eq')
+    value = FilterValue()
+    type = wtypes.wsattr(wtypes.text, default='')
+
+
+class Trait(wtypes.Base):
+    """A trait of an event; the value is a string whatever its type."""
+
+    name = wtypes.text
+    type = wtypes.text
+    value = wtypes.text
+
+
+class TraitDescription(wtypes.Base):
+    """The name and type of a trait that events of a type carry."""
+
+    name = wtypes.text
+    type = wtypes.text
+
+
+class Event(wtypes.Base):
+    """An event; ``generated`` is ISO 8601 in UTC, without an offset."""
+
+    message_id = wtypes.text
+    event_type = wtypes.text
+    generated = wtypes.text
+    traits = [Trait]
+    raw = RAW
+
+
+def trait_document(trait):
+    """A storage Trait in the JSON shape of ``Trait``."""
+    value = trait.value
+    if isinstance(value, datetime.datetime):
+        value = value.isoformat()
+    return {'name': trait.name, 'type': trait.type_name, 'value': str(value)}
+
+
+def event_document(event):
+    """A storage Event in the JSON shape of ``Event``."""
+    return {'message_id': event.message_id,
+            'event_type': event.event_type,
+            'generated': event.generated.isoformat(),
+            'traits': [trait_document(trait) for trait in
+                       sorted(event.traits, key=lambda t: t.name)],
+            'raw': event.raw}
+
+
+class Documents(wtypes.UserType):
+    """Answers built in their JSON shape, which WSME passes through.
+
+    Building and validating a WSME object for every trait of every event
+    costs several times the storage query of a page of events, so the
+    controllers that answer many traits build plain JSON data instead. In
+    XML the documents are rendered as WSME renders ``wsme_type``.
+    """
+
+    basetype = wtypes.text
+    name = 'documents'
+
+    def __init__(self, wsme_type, from_document):
+        self.wsme_type = wsme.types.registry.resolve_type(wsme_type)
+        self.from_document = from_document
+
+    def validate(self, value):
+        return value
+
+
+def _event_from_document(document):
+    return Event(**dict(document, traits=[Trait(**trait) for trait in
+                                          document['traits']]))
+
+
+EVENT = Documents(Event, _event_from_document)
+EVENTS = Documents([Event], lambda documents: [
+    _event_from_document(document) for document in documents])
+TRAITS = Documents([Trait], lambda documents: [
+    Trait(**document) for document in documents])
+
+
+def _documents_as_xml(datatype, key, value):
+    return wsme.rest.xml.toxml(datatype.wsme_type, key,
+                               datatype.from_document(value))
+
+
+for _documents in (EVENT, EVENTS, TRAITS):
+    wsme.rest.xml.toxml.when_object(_documents)(_documents_as_xml)
+
+
+# The query model
+
+def event_filter(queries):
+    """``(EventFilter, all_tenants)`` for a list of Query.
+
+    The ownership restriction is left unset: it is the RBAC module's.
+    """
+    result = models.EventFilter()
+    all_tenants = False
+    for position, query in enumerate(queries or []):
+        field = query.field
+        if not field:
+            raise InvalidFilter('q.field is missing in filter %d'
+                                % (position + 1))
+        if query.value in (None, wtypes.Unset):
+            raise InvalidFilter('q.value is missing in filter %s' % field)
+        if field in FIELD_OPERATORS:
+            _check_operator(query, (FIELD_OPERATORS[field],))
+            if field == 'all_tenants':
+                all_tenants = _convert(query, 'boolean',
+                                       _strict_boolean)
+            elif field in ('start_timestamp', 'end_timestamp'):
+                setattr(result, field,
+                        _convert(query, 'datetime',
+                                 models.normalize_datetime))
+            else:
+                setattr(result, field, query.value)
+        else:
+            result.traits_filter.append(_trait_filter(query))
+    return result, all_tenants
+
+
+def _trait_filter(query):
+    _check_operator(query, OPERATORS)
+    type_name = query.type or 'string'
+    if type_name not in TRAIT_TYPES:
+        raise InvalidFilter(
+            'q.type: the data type %s of filter %s is not supported; the '
+            'supported types are %s'
+            % (type_name, query.field, ', '.join(TRAIT_TYPES)))
+    dtype = models.Trait.type_from_name(type_name)
+    value = _convert(query, type_name,
+                     lambda value: models.Trait.convert_value(dtype, value))
+    return models.TraitFilter(name=query.field, value=value, dtype=dtype,
+                              op=query.op)
+
+
+def _check_operator(query, allowed):
+    if query.op not in allowed:
+        raise InvalidFilter(
+            'q.op: operator %s is not supported for field %s; use %s'
+            % (query.op, query.field, ' or '.join(allowed)))
+
+
+def _convert(query, type_name, converter):
+    try:
+        return converter(query.value)
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidFilter(
+            'Unable to convert the value %s to the expected data type %s '
+            '(q.value of filter %s)' % (query.value, type_name, query.field))
+
+
+def _strict_boolean(value):
+    return strutils.bool_from_string(value, strict=True)
+
+
+def pagination(conf, limit=None, sort=None, marker=None):
+    """The storage Pagination for a listing's parameters."""
+    if limit is None:
+        limit = conf.api.default_api_return_limit
+    elif limit <= 0:
+        raise InvalidInput('limit', limit, 'it must be a positive integer')
+    return models.Pagination(
+        limit=min(limit, conf.api.max_api_return_limit),
+        marker=marker,
+        sort=[_sort_key(item) for item in sort or []])
+
+
+def _sort_key(item):
+    key, _, direction = item.partition(':')
+    direction = direction or 'asc'
+    if (key not in models.Pagination.SORT_KEYS
+            or direction not in models.Pagination.SORT_DIRS):
+        raise InvalidInput(
+            'sort', item, 'give key:direction with key %s and direction %s'
+            % (' or '.join(models.Pagination.SORT_KEYS),
+               ' or '.join(models.Pagination.SORT_DIRS)))
+    return key, direction
+
+
+def parse_boolean_parameter(name, value):
+    """A boolean query parameter such as ``all_tenants=True``."""
+    if value is None:
+        return False
+    try:
+        return _strict_boolean(value)
+    except ValueError:
+        raise InvalidInput(name, value, 'it must be true or false')
+
+
+def check_filter_parameters(params):
+    """Reject ``q.*`` query parameters that do not add up to filters.
+
+    WSME pairs the n-th ``q.op``, ``q.value`` and ``q.type`` with the n-th
+    ``q.field``, and fails with an internal error when there are more of
+    them than fields; this turns that case into a 400.
+    """
+    fields = len(params.getall('q.field'))
+    for attribute in ('op', 'value', 'type'):
+        count = len(params.getall('q.' + attribute))
+        if count > fields:
+            raise webob.exc.HTTPBadRequest(json_body={
+                'faultstring': 'q.%s is given %d times for %d q.field: '
+                               'each filter needs its own q.field'
+                               % (attribute, count, fields)})

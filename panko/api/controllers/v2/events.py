@@ -1,0 +1,42 @@
+"""``/v2/events``: list events, or show one, as the caller may see them."""
+
+import pecan
+from pecan import rest
+from wsme import types as wtypes
+import wsmeext.pecan as wsme_pecan
+
+from panko import storage
+from panko.api import rbac
+from panko.api.controllers.v2 import base
+from panko.storage import models
+
+
+class EventsController(rest.RestController):
+
+    @wsme_pecan.wsexpose(base.EVENTS, [base.Query], int, [wtypes.text],
+                         wtypes.text)
+    def get_all(self, q=None, limit=None, sort=None, marker=None):
+        """Events matching ``q``, one page in the order ``sort`` asks."""
+        rbac.authorize_events('telemetry:events:index')
+        event_filter, all_tenants = base.event_filter(q)
+        rbac.restrict(event_filter, all_tenants)
+        page = base.pagination(pecan.request.cfg, limit, sort, marker)
+        try:
+            events = pecan.request.storage.get_events(event_filter, page)
+        except storage.InvalidMarker:
+            raise base.InvalidInput('marker', marker,
+                                    'no such event is visible to you')
+        return [base.event_document(event) for event in events]
+
+    @wsme_pecan.wsexpose(base.EVENT, wtypes.text, wtypes.text)
+    def get_one(self, message_id, all_tenants=None):
+        """One event; another project's is 404 unless all_tenants."""
+        rbac.authorize_events('telemetry:events:show')
+        event_filter = rbac.restrict(
+            models.EventFilter(message_id=message_id),
+            base.parse_boolean_parameter('all_tenants', all_tenants))
+        events = pecan.request.storage.get_events(
+            event_filter, models.Pagination(limit=1))
+        if not events:
+            raise base.NotFound('Event %s not found' % message_id)
+        return base.event_document(events[0])

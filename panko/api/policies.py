@@ -1,0 +1,48 @@
+"""The API's access rules, in code (oslo.policy), overridable by a file.
+
+``oslopolicy-sample-generator --namespace panko`` lists them with their
+defaults. What ``segregation`` means for the events a caller sees is
+explained in panko/api/rbac.py.
+"""
+
+from oslo_policy import policy
+
+RULES = [
+    policy.RuleDefault(
+        name='context_is_admin',
+        check_str='role:admin',
+        description='Who is an administrator: only administrators may '
+                    'read trait descriptions and trait values of an '
+                    'event type.'),
+    policy.RuleDefault(
+        name='segregation',
+        check_str='rule:context_is_admin',
+        description='Callers passing this rule see the events of their '
+                    'project and the events that belong to no project, '
+                    'and every event with all_tenants=True; others see '
+                    'only the events of their own user and project.'),
+    policy.DocumentedRuleDefault(
+        name='telemetry:events:index',
+        check_str='',
+        description='List events, and the names of the event types.',
+        operations=[{'path': '/v2/events', 'method': 'GET'},
+                    {'path': '/v2/event_types', 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        name='telemetry:events:show',
+        check_str='',
+        description='Show one event.',
+        operations=[{'path': '/v2/events/{message_id}',
+                     'method': 'GET'}]),
+]
+
+
+def list_rules():
+    """The rules, for the ``oslo.policy.policies`` entry point."""
+    return RULES
+
+
+def get_enforcer(conf):
+    """An enforcer with our defaults and the ``[oslo_policy]`` file."""
+    enforcer = policy.Enforcer(conf)
+    enforcer.register_defaults(list_rules())
+    return enforcer

@@ -1,0 +1,80 @@
+"""panko-dispatcher: events from oslo.messaging into the event store."""
+
+from oslo_config import cfg
+
+NOTIFICATION_EXCHANGES = [
+    'nova', 'cinder', 'neutron', 'glance', 'keystone', 'heat', 'swift',
+    'trove', 'magnum', 'designate', 'manila', 'octavia', 'ironic',
+    'sahara', 'zaqar', 'openstack',
+]
+
+OPTS = [
+    cfg.StrOpt('telemetry_secret',
+               secret=True,
+               help="Secret shared with Ceilometer's [publisher] "
+                    "telemetry_secret. When set, an event whose "
+                    "message_signature does not match (or is empty) is "
+                    "rejected and logged, never stored. When unset or "
+                    "empty, events are accepted without checking "
+                    "signatures."),
+    cfg.IntOpt('batch_size',
+               default=100,
+               min=1,
+               help='Most messages handled together: their events are '
+                    'written in one batch and the messages acknowledged '
+                    'once it is committed.'),
+    cfg.IntOpt('batch_timeout',
+               default=1,
+               min=1,
+               help='Seconds to wait for a batch to fill before handling '
+                    'the messages already received.'),
+    cfg.IntOpt('workers',
+               default=1,
+               min=1,
+               help='Dispatcher processes to run. They consume the same '
+                    'queues as competing consumers, as do dispatchers on '
+                    'other hosts.'),
+    cfg.StrOpt('event_exchange',
+               default='ceilometer',
+               help="Exchange Ceilometer's notifier:// publisher sends "
+                    "events to (Ceilometer's [DEFAULT] control_exchange)."),
+    cfg.ListOpt('event_topics',
+                default=['event'],
+                help="Topics of Ceilometer's event messages (its "
+                     "[publisher_notifier] event_topic); the dispatcher "
+                     "consumes the shared queues <topic>.sample. Empty "
+                     "to consume raw notifications only."),
+    cfg.BoolOpt('raw_notifications',
+                default=False,
+                help='Also consume the raw notifications of the OpenStack '
+                     'services and turn them into events with the event '
+                     'definitions, without Ceilometer.'),
+    cfg.ListOpt('notification_topics',
+                default=['notifications'],
+                help='Topics the services send their notifications to. '
+                     'Another consumer of the same topic (such as '
+                     "Ceilometer's notification agent) competes for the "
+                     'same messages: give each its own topic.'),
+    cfg.ListOpt('notification_exchanges',
+                default=NOTIFICATION_EXCHANGES,
+                help='Exchanges the services send their notifications '
+                     'to (their [DEFAULT] control_exchange).'),
+    cfg.StrOpt('definitions_file',
+               default='event_definitions.yaml',
+               help='Event definitions used to normalize raw '
+                    "notifications, in Ceilometer's format; a relative "
+                    'path is looked up next to the configuration files.'),
+    cfg.StrOpt('store_raw',
+               default='none',
+               choices=[('none', 'keep no raw notification'),
+                        ('error', 'keep the raw notification of error '
+                                  'and critical notifications'),
+                        ('all', 'keep every raw notification')],
+               help='Which raw notifications to keep in the event.'),
+    cfg.FloatOpt('requeue_delay_max',
+                 default=30.0,
+                 min=0,
+                 help='Longest wait, in seconds, before a batch that '
+                      'could not be stored is requeued; the wait doubles '
+                      'from one second with each failure in a row.'),
+]

@@ -1,0 +1,124 @@
+"""Ceilometer's serialized events (the wire contract, section 3).
+
+An event on the wire is a JSON object with ``message_id``, ``event_type``,
+``generated``, ``traits`` as ``[name, dtype, value]`` triples, ``raw`` and
+``message_signature``. This module checks the shape and the JSON type of
+each part and builds a :class:`panko.storage.models.Event`; converting and
+range-checking the values is left to ``Event.validated()``, which the
+storage driver applies to every event it records.
+"""
+
+from oslo_log import log
+
+from panko.ingestion import signature
+from panko.storage import models
+
+LOG = log.getLogger(__name__)
+
+Trait = models.Trait
+
+#: The JSON types a trait value may have on the wire, by dtype. Python's
+#: bool is an int, so booleans are refused separately.
+WIRE_VALUE_TYPES = {
+    Trait.NONE_TYPE: (str, int, float),
+    Trait.TEXT_TYPE: (str,),
+    Trait.INT_TYPE: (int,),
+    Trait.FLOAT_TYPE: (int, float),
+    Trait.DATETIME_TYPE: (str,),
+}
+
+JSON_TYPE_NAMES = {
+    dict: 'an object', list: 'an array', str: 'a string', int: 'an integer',
+    float: 'a number', bool: 'a boolean', type(None): 'null',
+}
+
+
+class SignatureMismatch(models.InvalidEvent):
+    """The event's message_signature does not match our secret."""
+
+
+def json_type(value):
+    return JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _required_string(event, field):
+    value = event.get(field)
+    if not isinstance(value, str) or not value:
+        raise models.InvalidEvent('%s must be a non-empty string, got %s'
+                                  % (field, json_type(value)))
+    return value
+
+
+def parse_trait(position, triple):
+    """A Trait from ``[name, dtype, value]``, or InvalidEvent saying why."""
+    where = 'traits[%d]' % position
+    if not isinstance(triple, list) or len(triple) != 3:
+        raise models.InvalidEvent('%s must be a [name, dtype, value] array'
+                                  % where)
+    name, dtype, value = triple
+    if not isinstance(name, str) or not name:
+        raise models.InvalidEvent('%s: the name must be a non-empty string'
+                                  % where)
+    where = '%s (%s)' % (where, name)
+    if (isinstance(dtype, bool) or not isinstance(dtype, int)
+            or dtype not in WIRE_VALUE_TYPES):
+        raise models.InvalidEvent('%s: dtype %r is not one of %s'
+                                  % (where, dtype, sorted(WIRE_VALUE_TYPES)))
+    if value is not None and (isinstance(value, bool) or not isinstance(
+            value, WIRE_VALUE_TYPES[dtype])):
+        raise models.InvalidEvent(
+            '%s: dtype %d (%s) cannot hold %s (%r)'
+            % (where, dtype, Trait.TYPE_NAMES[dtype], json_type(value),
+               value))
+    return Trait(name, dtype, value)
+
+
+def parse_event(event):
+    """An Event from a serialized event dict, or InvalidEvent saying why."""
+    if not isinstance(event, dict):
+        raise models.InvalidEvent('an event must be a JSON object, got %s'
+                                  % json_type(event))
+    message_id = _required_string(event, 'message_id')
+    event_type = _required_string(event, 'event_type')
+    generated = _required_string(event, 'generated')
+    traits = event.get('traits', [])
+    if not isinstance(traits, list):
+        raise models.InvalidEvent('traits must be an array, got %s'
+                                  % json_type(traits))
+    raw = event.get('raw') or {}
+    if not isinstance(raw, dict):
+        raise models.InvalidEvent('raw must be an object, got %s'
+                                  % json_type(raw))
+    return models.Event(
+        message_id=message_id, event_type=event_type, generated=generated,
+        traits=[parse_trait(i, triple) for i, triple in enumerate(traits)],
+        raw=raw)
+
+
+def parse_events(events, secret=''):
+    """Split serialized events into Events and (message_id, reason) pairs.
+
+    With a ``secret``, an event whose signature does not match is rejected
+    (an unsigned one too); without one, every event is accepted unsigned.
+    """
+    parsed, rejected = [], []
+    for event in events:
+        try:
+            valid = parse_event(event)
+            if not signature.verify_signature(event, secret):
+                raise SignatureMismatch(
+                    'message_signature does not match (forged, altered or '
+                    'signed with another telemetry_secret)')
+        except models.InvalidEvent as e:
+            message_id = _message_id_of(event)
+            LOG.warning('Rejecting event %s: %s', message_id, e)
+            rejected.append((message_id, str(e)))
+        else:
+            parsed.append(valid)
+    return parsed, rejected
+
+
+def _message_id_of(event):
+    if isinstance(event, dict) and isinstance(event.get('message_id'), str):
+        return event['message_id']
+    return None

@@ -1,0 +1,224 @@
+"""Version discovery, event types, traits, capabilities and the pipeline."""
+
+import contextlib
+import socket
+import threading
+
+from oslo_config import cfg
+from oslo_middleware import cors
+import pytest
+import sqlalchemy as sa
+import webtest
+
+from panko import service
+from panko import storage
+from panko.api import app
+from panko.tests import conftest
+from panko.tests.functional.api.data import ADMIN
+from panko.tests.functional.api.data import MEMBER
+
+TYPE = 'compute.instance.update'
+
+
+class TestVersions:
+
+    def test_version_document(self, api):
+        version = api.get('/').json['versions']['values'][0]
+        assert version['id'] == 'v2'
+        assert version['status'] == 'stable'
+        assert version['updated'] == '2013-02-13T00:00:00Z'
+        assert {'rel': 'self', 'href': 'http://localhost/v2'} in (
+            version['links'])
+        assert {'base': 'application/json',
+                'type': 'application/vnd.openstack.telemetry-v2+json'} in (
+            version['media-types'])
+
+    def test_base_url_from_forwarded_headers(self, api, api_conf):
+        api_conf.set_override('enable_proxy_headers_parsing', True,
+                              'oslo_middleware')
+        try:
+            response = api.get('/', headers={
+                'X-Forwarded-Proto': 'https',
+                'X-Forwarded-Host': 'telemetry.example.com',
+                'X-Forwarded-Prefix': '/event'})
+        finally:
+            api_conf.clear_override('enable_proxy_headers_parsing',
+                                    'oslo_middleware')
+        links = response.json['versions']['values'][0]['links']
+        assert links[0]['href'] == 'https://telemetry.example.com/event/v2'
+
+    def test_no_identity_needed(self, api):
+        assert api.get('/').status_int == 200
+
+
+class TestEventTypes:
+
+    @pytest.mark.parametrize('path', ['/v2/event_types',
+                                      '/v2/event_types/'])
+    def test_sorted_names(self, api, events, path):
+        assert api.get(path, headers=MEMBER).json == [
+            'compute.instance.delete.end', 'compute.instance.update',
+            'identity.authenticate']
+
+    @pytest.mark.parametrize('suffix', ['', '/'])
+    def test_trait_descriptions(self, api, events, suffix):
+        response = api.get('/v2/event_types/%s/traits%s' % (TYPE, suffix),
+                           headers=ADMIN)
+        assert response.json == [
+            {'name': 'instance_id', 'type': 'string'},
+            {'name': 'launched_at', 'type': 'datetime'},
+            {'name': 'load', 'type': 'float'},
+            {'name': 'memory_mb', 'type': 'integer'},
+            {'name': 'project_id', 'type': 'string'},
+            {'name': 'user_id', 'type': 'string'},
+        ]
+
+    def test_trait_values(self, api, events):
+        response = api.get('/v2/event_types/%s/traits/memory_mb' % TYPE,
+                           headers=ADMIN)
+        assert sorted(response.json, key=lambda t: int(t['value'])) == [
+            {'name': 'memory_mb', 'type': 'integer', 'value': str(512 * n)}
+            for n in (0, 2, 3, 4, 7, 9)]
+
+    def test_datetime_trait_values_are_iso_8601(self, api, events):
+        response = api.get(
+            '/v2/event_types/identity.authenticate/traits/launched_at',
+            headers=ADMIN)
+        assert sorted(trait['value'] for trait in response.json) == [
+            '2026-03-01T18:00:00.000005', '2026-03-01T20:00:00.000005']
+
+    def test_unknown_type_has_no_traits(self, api, events):
+        assert api.get('/v2/event_types/no.such/traits',
+                       headers=ADMIN).json == []
+        assert api.get('/v2/event_types/no.such/traits/x',
+                       headers=ADMIN).json == []
+
+    def test_event_type_itself_is_404(self, api, events):
+        response = api.get('/v2/event_types/' + TYPE, headers=ADMIN,
+                           status=404)
+        assert TYPE in response.json['error_message']['faultstring']
+
+
+class TestCapabilities:
+
+    @pytest.mark.parametrize('path', ['/v2/capabilities',
+                                      '/v2/capabilities/'])
+    def test_capabilities(self, api, path):
+        assert api.get(path, headers=MEMBER).json == {
+            'api': {'events:query:simple': True},
+            'event_storage': {'storage:production_ready': True}}
+
+
+class TestPipeline:
+
+    def test_healthcheck(self, api):
+        assert api.get('/healthcheck').status_int == 200
+
+    def test_request_id(self, api, events):
+        response = api.get('/v2/event_types', headers=MEMBER)
+        assert response.headers['X-OpenStack-Request-Id'].startswith('req-')
+
+    def test_unknown_path_is_a_json_404(self, api):
+        response = api.get('/v2/nothing', headers=ADMIN, status=404)
+        assert response.json == {'error_message': {
+            'faultstring': 'Not Found', 'faultcode': 'Client',
+            'debuginfo': None}}
+
+    def test_cors(self, storage_url, _session_connection):
+        conf = conftest.make_conf(storage_url, api__auth_mode='noauth')
+        conf.register_opts(cors.CORS_OPTS, 'cors')
+        conf.set_override('allowed_origin', ['https://dash.example.com'],
+                          'cors')
+        cors_app = webtest.TestApp(app.load_app(conf))
+        response = cors_app.options('/v2/events', headers={
+            'Origin': 'https://dash.example.com',
+            'Access-Control-Request-Method': 'GET'})
+        assert response.headers['Access-Control-Allow-Origin'] == (
+            'https://dash.example.com')
+
+
+class Forwarder:
+    """A TCP relay to a database server, that can be cut like a network."""
+
+    def __init__(self, host, port):
+        self.upstream = (host, port)
+        self.listener = socket.create_server(('127.0.0.1', 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(self.upstream)
+                self.sockets += [client, server]
+                for source, target in ((client, server), (server, client)):
+                    threading.Thread(target=self._pump,
+                                     args=(source, target),
+                                     daemon=True).start()
+
+    @staticmethod
+    def _pump(source, target):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_RDWR)
+
+    def cut(self):
+        for sock in [self.listener] + self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+class TestStorageOutage:
+
+    @pytest.fixture(params=['postgresql', 'mysql'])
+    def relayed_api(self, request, tmp_path):
+        """The API on a database server through a relay, and the relay."""
+        with conftest.temporary_database(request.param,
+                                         str(tmp_path)) as url:
+            real = sa.engine.make_url(url)
+            relay = Forwarder(real.host, real.port)
+            relayed = real.set(host='127.0.0.1', port=relay.port)
+            relayed = relayed.render_as_string(hide_password=False)
+            conf = conftest.make_conf(relayed, api__auth_mode='noauth')
+            storage.get_connection(conf, relayed).upgrade()
+            yield webtest.TestApp(app.load_app(conf)), relay
+            relay.cut()
+
+    @pytest.mark.parametrize('path', ['/v2/events', '/v2/events/msg-00',
+                                      '/v2/event_types'])
+    def test_503_not_a_traceback(self, relayed_api, path):
+        api, relay = relayed_api
+        api.get('/v2/event_types', headers=ADMIN, status=200)
+        relay.cut()
+        response = api.get(path, headers=ADMIN, status=503)
+        assert response.json == {'error_message': {
+            'faultstring': 'The event store is unavailable; retry later.',
+            'faultcode': 'Server', 'debuginfo': None}}
+
+
+class TestPasteConfig:
+
+    def test_found_next_to_the_config_file(self, tmp_path, storage_url,
+                                           _session_connection):
+        source = app.find_paste_config(conftest.make_conf())
+        (tmp_path / 'custom_paste.ini').write_text(open(source).read())
+        config_file = tmp_path / 'panko.conf'
+        config_file.write_text('[api]\npaste_config = custom_paste.ini\n'
+                               'auth_mode = noauth\n')
+        conf = service.prepare_service([], config_files=[str(config_file)])
+        conf.set_override('connection', storage_url, 'database')
+        assert app.find_paste_config(conf) == str(
+            tmp_path / 'custom_paste.ini')
+        api = webtest.TestApp(app.load_app(conf))
+        assert api.get('/v2/capabilities', headers=ADMIN).status_int == 200
+
+    def test_missing_file_is_named(self):
+        conf = conftest.make_conf(api__paste_config='/nowhere/paste.ini')
+        with pytest.raises(cfg.ConfigFilesNotFoundError) as error:
+            app.load_app(conf)
+        assert '/nowhere/paste.ini' in str(error.value)

@@ -1,0 +1,272 @@
+"""The ingestion core, endpoints and publisher on a real store."""
+
+import copy
+import datetime
+import logging
+import time
+import types
+from urllib import parse
+
+import oslo_messaging
+import pytest
+import sqlalchemy as sa
+from stevedore import driver
+
+from panko import storage
+from panko.dispatcher import endpoints
+from panko.ingestion import definitions
+from panko.ingestion import recorder
+from panko.ingestion import wire
+from panko.storage import models
+from panko.tests import conftest
+from panko.tests import contract
+
+HANDLED = oslo_messaging.NotificationResult.HANDLED
+REQUEUE = oslo_messaging.NotificationResult.REQUEUE
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    with conftest.temporary_database('sqlite', str(tmp_path)) as url:
+        yield url
+
+
+@pytest.fixture
+def conf():
+    """Built before the test runs: oslo.log's set-up resets log capture."""
+    return conftest.make_conf(dispatcher__telemetry_secret='s3cr3t',
+                              dispatcher__requeue_delay_max=0.0)
+
+
+@pytest.fixture
+def store(db_url):
+    connection = storage.get_connection(conftest.make_conf(db_url), db_url)
+    connection.upgrade()
+    return connection
+
+
+def all_events(connection):
+    return connection.get_events(models.EventFilter())
+
+
+def message_of(payload, message_id='msg-1'):
+    """A Ceilometer event message as a batch endpoint receives it."""
+    return {'ctxt': {}, 'publisher_id': 'telemetry.publisher.host1',
+            'event_type': 'event', 'payload': payload,
+            'metadata': {'message_id': message_id,
+                         'timestamp': '2026-11-25 03:03:22.772534'}}
+
+
+def break_store(url):
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text('ALTER TABLE event RENAME TO event_away'))
+    engine.dispose()
+
+
+def repair_store(url):
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text('ALTER TABLE event_away RENAME TO event'))
+    engine.dispose()
+
+
+class TestIngestSerialized:
+    """What POST /v2/events will call with Ceilometer's http:// body."""
+
+    def test_valid_events_stored_and_the_others_rejected(self, store):
+        batch = contract.fixture_events('event_sample_signed_batch3')
+        unsigned = contract.fixture_events('event_sample_unsigned')
+        forged = copy.deepcopy(batch[0])
+        forged['message_id'] = 'forged-1'
+        body = batch + unsigned + [forged, 42]
+        result = recorder.ingest_serialized(store, body, contract.SECRET)
+        assert sorted(result.stored) == sorted(e['message_id']
+                                               for e in batch)
+        reasons = dict(result.rejected)
+        assert 'message_signature does not match' in reasons['forged-1']
+        assert 'message_signature' in reasons[unsigned[0]['message_id']]
+        assert 'an event must be a JSON object' in reasons[None]
+        stored = {e.message_id: e for e in all_events(store)}
+        assert stored[batch[0]['message_id']].raw == batch[0]['raw']
+        again = recorder.ingest_serialized(store, batch, contract.SECRET)
+        assert again.stored == [] and len(again.duplicates) == 3
+
+    def test_without_secret_unsigned_events_are_accepted(self, store):
+        unsigned = contract.fixture_events('event_sample_unsigned')
+        result = recorder.ingest_serialized(store, unsigned)
+        assert result.stored == [unsigned[0]['message_id']]
+
+    def test_invalid_trait_value_rejects_only_its_event(self, store):
+        good, other = contract.fixture_events('event_sample_signed_batch3')[:2]
+        bad = dict(other, traits=[['launched_at', 4, 'yesterday']])
+        result = recorder.ingest_serialized(store, [good, bad])
+        assert result.stored == [good['message_id']]
+        [(message_id, reason)] = result.rejected
+        assert message_id == bad['message_id']
+        assert 'trait launched_at' in reason
+
+    @pytest.mark.parametrize('body', [{'events': []}, 'x', None])
+    def test_body_that_is_not_a_list(self, store, body):
+        with pytest.raises(recorder.InvalidBody, match='JSON array'):
+            recorder.ingest_serialized(store, body)
+
+    def test_large_batches_are_recorded_in_chunks(self, store, monkeypatch):
+        monkeypatch.setattr(recorder, 'RECORD_CHUNK', 2)
+        batch = contract.fixture_events('event_sample_signed_batch3')
+        result = recorder.ingest_serialized(store, batch)
+        assert len(result.stored) == 3
+        assert len(all_events(store)) == 3
+
+
+def test_record_stream_writes_chunks_as_parts_arrive(store, monkeypatch):
+    monkeypatch.setattr(recorder, 'RECORD_CHUNK', 2)
+    calls = []
+    record_events = store.record_events
+
+    def spy(events):
+        calls.append(len(events))
+        return record_events(events)
+
+    monkeypatch.setattr(store, 'record_events', spy)
+    batch = contract.fixture_events('event_sample_signed_batch3')
+    single = contract.fixture_events('event_sample_signed_single')
+    events = [e.validated() for e in wire.parse_events(
+        batch + single)[0]]
+    parts = [(events[:3], [('x', 'bad')]), (events[3:], []),
+             (events[:1], [])]
+    result = recorder.record_stream(store, iter(parts))
+    assert calls == [2, 2, 1]
+    assert len(result.stored) == 4
+    assert result.duplicates == [events[0].message_id]
+    assert result.rejected == [('x', 'bad')]
+
+
+class TestEventEndpoint:
+    def test_batch_of_messages_stored_then_acknowledged(self, conf, store):
+        messages = [message_of(contract.fixture_events(name), name)
+                    for name in ('event_sample_signed_batch3',
+                                 'event_sample_signed_single',
+                                 'event_sample_unsigned')]
+        assert endpoints.EventEndpoint(conf, store).sample(messages) == HANDLED
+        assert len(all_events(store)) == 4
+
+    def test_poison_message_set_aside_and_the_rest_stored(self, conf, store,
+                                                          caplog):
+        caplog.set_level(logging.ERROR, 'panko.dispatcher.dead_letter')
+        single = contract.fixture_events('event_sample_signed_single')
+        messages = [message_of({'not': 'a list'}, 'poison-1'),
+                    message_of(single, 'good-1')]
+        assert endpoints.EventEndpoint(conf, store).sample(messages) == HANDLED
+        assert [e.message_id for e in all_events(store)] == [
+            single[0]['message_id']]
+        [record] = [r for r in caplog.records
+                    if r.name == 'panko.dispatcher.dead_letter']
+        assert 'poison-1' in record.getMessage()
+        assert 'the payload must be a list of events, got an object' in (
+            record.getMessage())
+        assert '"not": "a list"' in record.getMessage()
+
+    def test_storage_failure_requeues_then_recovery_stores_once(
+            self, conf, store, db_url):
+        endpoint = endpoints.EventEndpoint(conf, store)
+        batch = contract.fixture_events('event_sample_signed_batch3')
+        break_store(db_url)
+        assert endpoint.sample([message_of(batch)]) == REQUEUE
+        assert endpoint.backoff.failures == 1
+        repair_store(db_url)
+        assert endpoint.sample([message_of(batch)]) == HANDLED
+        assert endpoint.sample([message_of(batch)]) == HANDLED
+        assert endpoint.backoff.failures == 0
+        assert len(all_events(store)) == 3
+
+    def test_stop_cuts_the_backoff_short(self, conf, store, db_url):
+        conf.set_override('requeue_delay_max', 30.0, 'dispatcher')
+        endpoint = endpoints.EventEndpoint(conf, store)
+        endpoint.backoff.failures = 5
+        endpoint.stop()
+        break_store(db_url)
+        start = time.monotonic()
+        assert endpoint.sample([message_of(contract.fixture_events(
+            'event_sample_signed_single'))]) == REQUEUE
+        assert time.monotonic() - start < 5
+
+    def test_backoff_doubles_up_to_the_maximum(self):
+        backoff = endpoints.Backoff(5)
+        assert [backoff.next_delay() for _ in range(5)] == [1, 2, 4, 5, 5]
+        backoff.reset()
+        assert backoff.next_delay() == 1
+
+
+class TestNotificationEndpoint:
+    def test_raw_notifications_normalized_and_stored(self, conf, store,
+                                                      caplog):
+        endpoint = endpoints.NotificationEndpoint(
+            conf, store, definitions.Normalizer.from_file(
+                contract.DEFINITIONS, 'error'))
+        samples = contract.samples()
+        messages = [contract.as_received(sample, 'n-%s' % name)
+                    for name, sample in samples.items()]
+        broken = contract.as_received(samples['glance_image_upload'])
+        del broken['metadata']['message_id']
+        assert endpoint.info(messages + [broken]) == HANDLED
+        stored = {e.message_id: e for e in all_events(store)}
+        assert set(stored) == {'n-%s' % name for name in samples}
+        assert stored['n-cinder_volume_create_end'].event_type == (
+            'volume.create.end')
+        assert stored['n-glance_image_upload'].raw == {}
+        assert 'metadata.message_id is missing' in caplog.text
+        error = contract.as_received(samples['cinder_volume_create_end'],
+                                     'n-error')
+        assert endpoint.error([error]) == HANDLED
+        [kept] = store.get_events(models.EventFilter(message_id='n-error'))
+        assert kept.raw['payload'] == error['payload']
+
+
+class TestPankoPublisher:
+    """Ceilometer loads it by scheme and hands over its Event objects."""
+
+    def publisher(self, tmp_path, db_url):
+        config = tmp_path / 'panko.conf'
+        config.write_text('[database]\nconnection = %s\n' % db_url)
+        url = parse.urlsplit('panko://?config_file=%s' % config)
+        ceilometer_conf = object()
+        return driver.DriverManager(
+            'ceilometer.event.publisher', url.scheme, invoke_on_load=True,
+            invoke_args=(ceilometer_conf, url)).driver
+
+    @staticmethod
+    def ceilometer_event(message_id, **changes):
+        trait = types.SimpleNamespace
+        fields = dict(
+            message_id=message_id, event_type='compute.instance.update',
+            generated=datetime.datetime(2026, 11, 25, 3, 7, 10, 216035),
+            traits=[trait(name='state', dtype=1, value='active'),
+                    trait(name='memory_mb', dtype=2, value=2048),
+                    trait(name='load', dtype=3, value=0.5),
+                    trait(name='launched_at', dtype=4,
+                          value=datetime.datetime(2026, 11, 25, 3, 7))],
+            raw={'payload': {'state': 'active'}})
+        fields.update(changes)
+        return types.SimpleNamespace(**fields)
+
+    def test_events_committed_before_returning(self, tmp_path, db_url,
+                                               store):
+        publisher = self.publisher(tmp_path, db_url)
+        publisher.publish_samples([object()])
+        publisher.publish_events([self.ceilometer_event('c-1'),
+                                  self.ceilometer_event('c-2', raw={})])
+        [first, second] = all_events(store)
+        assert first.message_id == 'c-1'
+        assert first.raw == {'payload': {'state': 'active'}}
+        assert {t.name: t.value for t in first.traits} == {
+            'state': 'active', 'memory_mb': 2048, 'load': 0.5,
+            'launched_at': datetime.datetime(2026, 11, 25, 3, 7)}
+        assert second.raw == {}
+
+    def test_storage_failure_raised_to_ceilometer(self, tmp_path, db_url,
+                                                  store):
+        publisher = self.publisher(tmp_path, db_url)
+        break_store(db_url)
+        with pytest.raises(storage.StorageError):
+            publisher.publish_events([self.ceilometer_event('c-1')])

@@ -1,0 +1,1 @@
+"""Entry points for WSGI servers (uwsgi, mod_wsgi, gunicorn)."""
