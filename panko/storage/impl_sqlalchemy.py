@@ -530,8 +530,9 @@ class Connection(base.Connection):
         if not event_ids:
             return {}
         traits = {}
+        # One fetchall: row by row costs as much again for a page.
         rows = conn.execute(_traits_query(conn.dialect.name),
-                            {'event_ids': list(event_ids)})
+                            {'event_ids': list(event_ids)}).all()
         for event_id, key, dtype, *values in rows:
             traits.setdefault(event_id, []).append(
                 models.Trait(key, dtype, values[dtype - 1]))
