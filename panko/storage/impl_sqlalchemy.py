@@ -172,6 +172,11 @@ def _without_parallel_plans(dbapi_connection, connection_record):
     dbapi_connection.commit()
 
 
+#: Position of each type's value among the value columns of _traits_query.
+_VALUE_COLUMN = {dtype: position
+                 for position, dtype in enumerate(TRAIT_TABLES)}
+
+
 @functools.lru_cache
 def _traits_query(dialect_name):
     """Every trait of the events ``event_ids``: one UNION ALL of the tables.
@@ -535,7 +540,7 @@ class Connection(base.Connection):
                             {'event_ids': list(event_ids)}).all()
         for event_id, key, dtype, *values in rows:
             traits.setdefault(event_id, []).append(
-                models.Trait(key, dtype, values[dtype - 1]))
+                models.Trait(key, dtype, values[_VALUE_COLUMN[dtype]]))
         for event_traits in traits.values():
             event_traits.sort(key=lambda trait: trait.name)
         return traits
