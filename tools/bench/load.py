@@ -40,6 +40,8 @@ def run(url, count, seed, workers=2):
             tables.event))
         first_id = (conn.scalar(sa.select(sa.func.max(tables.event.c.id)))
                     or 0) + 1
+    if existing % generator.BLOCK_SIZE or count <= existing:
+        db.dispose()
     if existing % generator.BLOCK_SIZE:
         raise SystemExit('the store holds %d events, not whole blocks of '
                          '%d from the generator' % (existing,
@@ -67,6 +69,7 @@ def run(url, count, seed, workers=2):
                       started)
     _progress(count, count, started, 'building indexes')
     _finish(db, engine, dropped, trait_types)
+    db.dispose()
     return {'engine': engine, 'events': count, 'loaded': count - existing,
             'seconds': round(time.perf_counter() - started, 1)}
 
