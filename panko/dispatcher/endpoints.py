@@ -23,11 +23,6 @@ from panko.ingestion import wire
 LOG = log.getLogger(__name__)
 DEAD_LETTER_LOG = log.getLogger('panko.dispatcher.dead_letter')
 
-#: The listeners' threads handle batches concurrently, but a storage
-#: connection takes one writer at a time.
-STORE_LOCK = threading.Lock()
-
-
 class PoisonMessage(ValueError):
     """A message that can never become events; the text says why."""
 
@@ -74,8 +69,7 @@ class BatchEndpoint:
                     set_aside(message, e)
 
         try:
-            with STORE_LOCK:
-                result = recorder.record_stream(self.connection, parts())
+            result = recorder.record_stream(self.connection, parts())
         except storage.StorageError as e:
             return self.requeue(messages, e)
         except Exception as e:

@@ -5,6 +5,7 @@ import datetime
 import functools
 import json
 
+from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log
@@ -225,6 +226,12 @@ class Connection(base.Connection):
         self._engine = context.writer.get_engine()
         if self._engine.dialect.name == 'postgresql':
             sa.event.listen(self._engine, 'connect', _without_parallel_plans)
+        if self._engine.dialect.name == 'mysql':
+            # As on PostgreSQL: a batch must see the event types that a
+            # concurrent writer has just committed, which MySQL's default
+            # repeatable reads would hide from it.
+            self._engine = self._engine.execution_options(
+                isolation_level='READ COMMITTED')
         self._event_type_ids = {}
         self._known_trait_types = set()
         with self._connect():
@@ -240,8 +247,7 @@ class Connection(base.Connection):
             else:
                 with self._engine.connect() as connection:
                     yield connection
-        except (db_exc.DBConnectionError, db_exc.DBDeadlock,
-                sa.exc.OperationalError) as e:
+        except (db_exc.DBConnectionError, sa.exc.OperationalError) as e:
             raise storage.StorageUnavailable(
                 'database unavailable: %s' % e) from e
 
@@ -283,36 +289,43 @@ class Connection(base.Connection):
     def _write_batch(self, events):
         """Write in one transaction; retry when another writer interferes.
 
-        A concurrent writer may store one of our message_ids first, or the
-        expirer may delete an event type we have cached: the transaction
-        is rolled back whole and tried again with fresh look-ups.
+        A concurrent writer may store one of our message_ids first, the
+        expirer may delete an event type we have cached, or the database
+        may pick our transaction as a deadlock's victim: the transaction is
+        rolled back whole and tried again with fresh look-ups.
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                type_ids = self._get_event_type_ids(
-                    {event.event_type for event in events})
                 with self._connect(transaction=True) as conn:
-                    return self._insert(conn, events, type_ids)
-            except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError) as e:
+                    stored, duplicates, trait_types = self._insert(
+                        conn, events)
+                # Known only once committed: a rolled back batch must not
+                # keep another batch from recording them.
+                self._known_trait_types.update(trait_types)
+                return stored, duplicates
+            except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError,
+                    db_exc.DBDeadlock) as e:
                 self._forget_cached_ids()
                 if attempt == WRITE_ATTEMPTS:
-                    raise storage.StorageError(
+                    raise storage.StorageUnavailable(
                         'batch failed %d times: %s' % (attempt, e)) from e
                 LOG.debug('Retrying a batch after %s', e)
             except db_exc.DBError as e:
                 raise storage.StorageError(
                     'cannot store events: %s' % e) from e
 
-    def _insert(self, conn, events, type_ids):
+    def _insert(self, conn, events):
+        type_ids = self._get_event_type_ids(
+            conn, {event.event_type for event in events})
         if conn.dialect.name == 'postgresql':
             stored = _insert_batch_postgresql(conn, events, type_ids)
         else:
             stored = self._insert_batch(conn, events, type_ids)
         new = [event for event in events if event.message_id in stored]
-        self._record_trait_types(conn, new, type_ids)
+        trait_types = self._record_trait_types(conn, new, type_ids)
         return ([event.message_id for event in new],
                 [event.message_id for event in events
-                 if event.message_id not in stored])
+                 if event.message_id not in stored], trait_types)
 
     @staticmethod
     def _insert_batch(conn, events, type_ids):
@@ -347,27 +360,28 @@ class Connection(base.Connection):
             statement = table.insert().prefix_with('IGNORE')
         conn.execute(statement, rows)
 
-    def _get_event_type_ids(self, names):
+    def _get_event_type_ids(self, conn, names):
         """Ids of the named event types, creating the missing ones.
 
-        They are created in a transaction of their own, committed before
-        the events: under MySQL's repeatable reads, a type that a
-        concurrent writer has just created would otherwise stay invisible
-        to the batch's transaction.
+        They are created in the batch's transaction, so the expirer cannot
+        remove them as unused before the batch's events refer to them.
         """
-        missing = names - self._event_type_ids.keys()
+        cached = {name: self._event_type_ids.get(name) for name in names}
+        ids = {name: id_ for name, id_ in cached.items() if id_ is not None}
+        missing = names - ids.keys()
         if missing:
-            with self._connect(transaction=True) as conn:
-                self._insert_ignoring_duplicates(
-                    conn, tables.event_type,
-                    [{'desc': name} for name in sorted(missing)])
-                self._event_type_ids.update(conn.execute(
-                    sa.select(tables.event_type.c.desc,
-                              tables.event_type.c.id)
-                    .where(tables.event_type.c.desc.in_(missing))).all())
-        return self._event_type_ids
+            self._insert_ignoring_duplicates(
+                conn, tables.event_type,
+                [{'desc': name} for name in sorted(missing)])
+            created = dict(conn.execute(
+                sa.select(tables.event_type.c.desc, tables.event_type.c.id)
+                .where(tables.event_type.c.desc.in_(missing))).all())
+            ids.update(created)
+            self._event_type_ids.update(created)
+        return ids
 
     def _record_trait_types(self, conn, events, type_ids):
+        """Record the trait types of the events; return those recorded."""
         seen = {(type_ids[event.event_type], trait.name, trait.dtype)
                 for event in events for trait in event.traits}
         unknown = seen - self._known_trait_types
@@ -376,7 +390,7 @@ class Connection(base.Connection):
                 conn, tables.trait_type,
                 [{'event_type_id': type_id, 'key': key, 'dtype': dtype}
                  for type_id, key, dtype in sorted(unknown)])
-            self._known_trait_types.update(unknown)
+        return unknown
 
     # Reading
 
@@ -594,6 +608,8 @@ class Connection(base.Connection):
                  'types left without events', deleted, cutoff, types_removed)
         return deleted
 
+    @oslo_db_api.wrap_db_retry(max_retries=WRITE_ATTEMPTS,
+                               retry_on_deadlock=True)
     def _delete_events_before(self, cutoff, count):
         event = tables.event
         with self._connect(transaction=True) as conn:
@@ -607,6 +623,10 @@ class Connection(base.Connection):
                 conn.execute(event.delete().where(event.c.id.in_(ids)))
         return len(ids)
 
+    @oslo_db_api.wrap_db_retry(
+        max_retries=WRITE_ATTEMPTS, retry_on_deadlock=True,
+        # A writer has just used the type again: look again.
+        exception_checker=lambda e: isinstance(e, db_exc.DBReferenceError))
     def _delete_unused_event_types(self):
         event, trait_type, event_type = (
             tables.event, tables.trait_type, tables.event_type)

@@ -123,3 +123,45 @@ def test_unknown_scheme_is_a_clear_error():
     with pytest.raises(storage.StorageError, match="no storage driver for"
                                                    " 'hbase' URLs"):
         storage.get_connection(conftest.make_conf(), 'hbase://localhost')
+
+
+@pytest.mark.parametrize('engine_name', ['postgresql', 'mysql'])
+def test_one_connection_shared_by_threads(engine_name, tmp_path):
+    """Writers in threads of one process, while the expirer runs."""
+    with conftest.temporary_database(engine_name, str(tmp_path)) as url:
+        conn = storage.get_connection(conftest.make_conf(url), url)
+        conn.upgrade()
+        errors = []
+        done = threading.Event()
+
+        def write(number):
+            try:
+                for batch in range(10):
+                    conn.record_events([test_storage.make_event(
+                        number * 1000 + batch * 10 + n,
+                        event_type='type.%d' % ((batch + n) % 4))
+                        for n in range(10)])
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        def expire():
+            try:
+                while not done.is_set():
+                    conn.clear_expired_data(10 ** 9)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        expirer = threading.Thread(target=expire)
+        expirer.start()
+        writers = [threading.Thread(target=write, args=(number,))
+                   for number in range(4)]
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            thread.join()
+        done.set()
+        expirer.join()
+        assert errors == []
+        assert len(conn.get_events(models.EventFilter())) == 400
+        for event_type in ('type.0', 'type.1', 'type.2', 'type.3'):
+            assert len(conn.get_trait_types(event_type)) == 6
