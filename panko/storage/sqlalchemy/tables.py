@@ -16,7 +16,7 @@ upgraded in place) and adds what its queries lacked:
   and stops after ``limit`` rows.
 
 On PostgreSQL the trait tables have no primary key but an index on
-``event_id`` alone, a fifth of the size (see the migration
+``event_id`` alone, a third of the size (see the migration
 ``b1_pg_trait_event_id_index``); the metadata below describes the other
 engines' keys, which queries do not depend on.
 """
