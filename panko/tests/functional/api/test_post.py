@@ -10,6 +10,7 @@ import copy
 import json
 import os
 
+from oslo_policy import opts as policy_opts
 import pytest
 import sqlalchemy as sa
 import webtest
@@ -203,6 +204,20 @@ class TestAccess:
         assert visible(MEMBER) == sorted(e['message_id'] for e in posted)
         assert visible(OTHER_USER) == []
         assert visible(OTHER_PROJECT) == []
+
+
+def test_rule_from_a_policy_file(storage_url, conn, tmp_path):
+    policy_file = tmp_path / 'policy.yaml'
+    policy_file.write_text('"telemetry:events:create": "role:collector"\n')
+    conf = conftest.make_conf(storage_url, api__auth_mode='noauth')
+    for group, options in policy_opts.list_opts():
+        conf.register_opts(options, group)
+    conf.set_override('policy_file', str(policy_file), 'oslo_policy')
+    api = webtest.TestApp(app.load_app(conf))
+    batch = contract.fixture_events('event_sample_signed_single')
+    post(api, batch, headers=SERVICE, status=403)
+    collector = dict(MEMBER, **{'X-Roles': 'collector'})
+    assert post(api, batch, headers=collector).json['stored'] == 1
 
 
 @pytest.fixture
