@@ -3,6 +3,10 @@
 from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_log import log
+from oslo_reports import guru_meditation_report as gmr
+from oslo_reports import opts as gmr_opts
+from oslo_reports.generators import conf as conf_generator
+from pbr import version
 
 from panko import opts
 
@@ -26,3 +30,19 @@ def prepare_service(argv=None, config_files=None, conf=None):
          default_config_files=config_files)
     log.setup(conf, 'panko')
     return conf
+
+
+def enable_reports(conf):
+    """Write a Guru Meditation Report on SIGUSR2, as OpenStack services do.
+
+    The report (threads, stacks, configuration, package) goes to stderr,
+    or to a file in ``[oslo_reports] log_dir``; with ``[oslo_reports]
+    file_event_handler``, touching that file triggers it instead. Its
+    "Configuration" section shows oslo.config's global object, which panko
+    does not use: panko's own options are in "Panko configuration".
+    """
+    gmr_opts.set_defaults(conf)
+    gmr.TextGuruMeditation.register_section(
+        'Panko configuration', conf_generator.ConfigReportGenerator(conf))
+    gmr.TextGuruMeditation.setup_autorun(
+        version.VersionInfo('panko'), conf=conf)

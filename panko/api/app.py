@@ -35,7 +35,8 @@ _CONFIGS = {}
 def setup_app(conf):
     """The bare v2 Pecan application, without the paste middleware."""
     connection = storage.get_connection_from_config(conf)
-    app_hooks = [hooks.ConfigHook(conf),
+    app_hooks = [hooks.ContextHook(),
+                 hooks.ConfigHook(conf),
                  hooks.StorageHook(connection),
                  hooks.PolicyHook(policies.get_enforcer(conf)),
                  hooks.FilterParametersHook()]
