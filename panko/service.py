@@ -9,6 +9,7 @@ from oslo_reports.generators import conf as conf_generator
 from pbr import version
 
 from panko import opts
+from panko import profiler
 
 
 def prepare_service(argv=None, config_files=None, conf=None):
@@ -26,6 +27,7 @@ def prepare_service(argv=None, config_files=None, conf=None):
     for group, options in opts.list_opts():
         conf.register_opts(list(options),
                            group=None if group == 'DEFAULT' else group)
+    profiler.register_opts(conf)
     conf(argv, project='panko', validate_default_values=True,
          default_config_files=config_files)
     log.setup(conf, 'panko')

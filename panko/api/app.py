@@ -20,6 +20,7 @@ from paste import deploy
 import pecan
 
 import panko
+from panko import profiler
 from panko import storage
 from panko.api import hooks
 from panko.api import policies
@@ -97,6 +98,15 @@ def filter_factory(global_conf, middleware_class):
 
     def make_filter(app):
         return middleware_class(app, conf)
+    return make_filter
+
+
+def profiler_factory(global_conf, **local_conf):
+    """osprofiler's middleware when ``[profiler] enabled``, else nothing."""
+    conf = _CONFIGS[global_conf['configkey']]
+
+    def make_filter(app):
+        return profiler.wsgi_middleware(app, conf)
     return make_filter
 
 
