@@ -55,8 +55,8 @@ def write_config(state_dir, host, port):
     return path
 
 
-def shortest_path(path):
-    """``path`` relative to the working directory when that is shorter."""
+def display_path(path):
+    """``path`` relative to the working directory when it is inside it."""
     relative = os.path.relpath(path)
     return path if relative.startswith(os.pardir) else relative
 
@@ -80,7 +80,7 @@ def print_examples(base, state_dir, bin_dir):
           'without Keystone:\n')
     print('  %s --os-auth-type none --os-endpoint %s event list '
           '--filter all_tenants=True --limit 3'
-          % (shortest_path(os.path.join(bin_dir, 'openstack')), base))
+          % (display_path(os.path.join(bin_dir, 'openstack')), base))
     print('\nLogs: %s\n' % os.path.join(state_dir, 'panko.log'))
 
 
