@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
+from panko import profiler
 from panko import storage
 from panko.storage import base
 from panko.storage import models
@@ -70,6 +71,7 @@ class Connection(base.Connection):
         context = enginefacade.transaction_context()
         context.configure(**options)
         self._engine = context.writer.get_engine()
+        profiler.trace_engine(conf, self._engine)
         if self._engine.dialect.name == 'mysql':
             # As on PostgreSQL: a batch must see the event types that a
             # concurrent writer has just committed, which MySQL's default
