@@ -3,8 +3,13 @@
 from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_log import log
+from oslo_reports import guru_meditation_report as gmr
+from oslo_reports import opts as gmr_opts
+from oslo_reports.generators import conf as conf_generator
+from pbr import version
 
 from panko import opts
+from panko import profiler
 
 
 def prepare_service(argv=None, config_files=None, conf=None):
@@ -22,7 +27,24 @@ def prepare_service(argv=None, config_files=None, conf=None):
     for group, options in opts.list_opts():
         conf.register_opts(list(options),
                            group=None if group == 'DEFAULT' else group)
+    profiler.register_opts(conf)
     conf(argv, project='panko', validate_default_values=True,
          default_config_files=config_files)
     log.setup(conf, 'panko')
     return conf
+
+
+def enable_reports(conf):
+    """Write a Guru Meditation Report on SIGUSR2, as OpenStack services do.
+
+    The report (threads, stacks, configuration, package) goes to stderr,
+    or to a file in ``[oslo_reports] log_dir``; with ``[oslo_reports]
+    file_event_handler``, touching that file triggers it instead. Its
+    "Configuration" section shows oslo.config's global object, which panko
+    does not use: panko's own options are in "Panko configuration".
+    """
+    gmr_opts.set_defaults(conf)
+    gmr.TextGuruMeditation.register_section(
+        'Panko configuration', conf_generator.ConfigReportGenerator(conf))
+    gmr.TextGuruMeditation.setup_autorun(
+        version.VersionInfo('panko'), conf=conf)

@@ -17,17 +17,22 @@ import venv
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IDENTITY = ("-H 'X-User-Id: quickstart' -H 'X-Project-Id: quickstart' "
             "-H 'X-Roles: admin'")
+#: The openstack CLI and panko's plugin for it, as the example uses them.
+CLIENTS = ('python-openstackclient', 'pankoclient==1.2.0')
+#: The noauth pipeline that takes callers without identity as an admin of
+#: the project "quickstart", for the openstack CLI.
+PASTE_CONFIG = os.path.join(ROOT, 'etc', 'panko', 'api_paste_quickstart.ini')
 
 
 def virtualenv(path):
-    """The virtualenv's bin directory, with panko installed in it."""
+    """The virtualenv's bin directory, with panko and the CLI in it."""
     if not os.path.exists(os.path.join(path, 'bin', 'python')):
         print('Creating the virtualenv %s' % path)
         venv.create(path, with_pip=True)
     bin_dir = os.path.join(path, 'bin')
-    print('Installing panko into %s' % path)
+    print('Installing panko and the openstack CLI into %s' % path)
     subprocess.run([os.path.join(bin_dir, 'python'), '-m', 'pip', 'install',
-                    '-q', '-e', ROOT], check=True)
+                    '-q', '-e', ROOT] + list(CLIENTS), check=True)
     return bin_dir
 
 
@@ -41,14 +46,22 @@ def write_config(state_dir, host, port):
                 'connection = sqlite:///%s\n'
                 '[api]\n'
                 'auth_mode = noauth\n'
+                'paste_config = %s\n'
                 'host = %s\n'
                 'port = %d\n'
                 % (os.path.join(state_dir, 'panko.log'),
-                   os.path.join(state_dir, 'panko.sqlite'), host, port))
+                   os.path.join(state_dir, 'panko.sqlite'), PASTE_CONFIG,
+                   host, port))
     return path
 
 
-def print_examples(base, state_dir):
+def display_path(path):
+    """``path`` relative to the working directory when it is inside it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
+
+
+def print_examples(base, state_dir, bin_dir):
     print('\nThe panko API is on %s (Ctrl-C stops it). Try:\n' % base)
     for path in (
             '/v2/events?q.field=all_tenants&q.value=True&limit=3',
@@ -61,8 +74,14 @@ def print_examples(base, state_dir):
             '/v2/event_types/compute.instance.create.end/traits'):
         print("  curl -s %s '%s%s'" % (IDENTITY, base, path))
     print('\nWithout X-Roles: admin, a caller sees only the events of its '
-          'own project (X-Project-Id).\nLogs: %s\n'
-          % os.path.join(state_dir, 'panko.log'))
+          'own project (X-Project-Id).\n'
+          'The quickstart takes a request without X-User-Id and '
+          'X-Project-Id as the admin above,\nso the openstack CLI works '
+          'without Keystone:\n')
+    print('  %s --os-auth-type none --os-endpoint %s event list '
+          '--filter all_tenants=True --limit 3'
+          % (display_path(os.path.join(bin_dir, 'openstack')), base))
+    print('\nLogs: %s\n' % os.path.join(state_dir, 'panko.log'))
 
 
 def main():
@@ -81,7 +100,8 @@ def main():
     subprocess.run([os.path.join(bin_dir, 'python'),
                     os.path.join(ROOT, 'tools', 'load_samples.py'),
                     '--config-file', config], check=True)
-    print_examples('http://%s:%d' % (args.host, args.port), args.state_dir)
+    print_examples('http://%s:%d' % (args.host, args.port), args.state_dir,
+                   bin_dir)
     sys.stdout.flush()
     os.execv(os.path.join(bin_dir, 'panko-api'),
              ['panko-api', '--config-file', config])

@@ -20,6 +20,7 @@ from paste import deploy
 import pecan
 
 import panko
+from panko import profiler
 from panko import storage
 from panko.api import hooks
 from panko.api import policies
@@ -35,7 +36,8 @@ _CONFIGS = {}
 def setup_app(conf):
     """The bare v2 Pecan application, without the paste middleware."""
     connection = storage.get_connection_from_config(conf)
-    app_hooks = [hooks.ConfigHook(conf),
+    app_hooks = [hooks.ContextHook(),
+                 hooks.ConfigHook(conf),
                  hooks.StorageHook(connection),
                  hooks.PolicyHook(policies.get_enforcer(conf)),
                  hooks.FilterParametersHook()]
@@ -96,6 +98,15 @@ def filter_factory(global_conf, middleware_class):
 
     def make_filter(app):
         return middleware_class(app, conf)
+    return make_filter
+
+
+def profiler_factory(global_conf, **local_conf):
+    """osprofiler's middleware when ``[profiler] enabled``, else nothing."""
+    conf = _CONFIGS[global_conf['configkey']]
+
+    def make_filter(app):
+        return profiler.wsgi_middleware(app, conf)
     return make_filter
 
 

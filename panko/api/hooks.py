@@ -3,10 +3,13 @@
 import functools
 
 from oslo_context import context
+from oslo_log import log
 from pecan import hooks
 
 from panko import storage
 from panko.api.controllers.v2 import base
+
+LOG = log.getLogger(__name__)
 
 
 class ConfigHook(hooks.PecanHook):
@@ -27,16 +30,33 @@ class StorageHook(hooks.PecanHook):
         state.request.storage = self.storage
 
 
+class ContextHook(hooks.PecanHook):
+    """The caller's ``request.context``, and one log line per request.
+
+    oslo.context keeps the newest context of each thread, and oslo.log
+    writes its request id, user and project on every line logged while
+    the request is served (``logging_context_format_string``). It is made
+    as soon as the request is routed, so that no line logged for this
+    request carries the context of the thread's previous one.
+    """
+
+    def on_route(self, state):
+        state.request.context = context.RequestContext.from_environ(
+            state.request.environ)
+
+    def after(self, state):
+        LOG.info('%s %s: %s', state.request.method, state.request.path_qs,
+                 state.response.status)
+
+
 class PolicyHook(hooks.PecanHook):
-    """``request.enforcer`` and the caller's ``request.context``."""
+    """``request.enforcer``, to check the caller's ``request.context``."""
 
     def __init__(self, enforcer):
         self.enforcer = enforcer
 
     def before(self, state):
         state.request.enforcer = self.enforcer
-        state.request.context = context.RequestContext.from_environ(
-            state.request.environ)
 
 
 class FilterParametersHook(hooks.PecanHook):

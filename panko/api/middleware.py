@@ -82,3 +82,32 @@ def _parse_fault(response):
             return {}
         return {child.tag: child.text for child in root}
     return {}
+
+
+class DefaultIdentity:
+    """Take callers that send no identity as one configured identity.
+
+    For the quickstart only (``etc/panko/api_paste_quickstart.ini``):
+    clients that cannot send the noauth headers, such as the openstack
+    CLI without Keystone, then get answers. A caller that sends a user or
+    a project is left alone, so the usual noauth rules apply to it.
+    """
+
+    def __init__(self, application, user_id, project_id, roles):
+        self.application = application
+        self.identity = {'HTTP_X_USER_ID': user_id,
+                         'HTTP_X_PROJECT_ID': project_id,
+                         'HTTP_X_ROLES': roles}
+
+    def __call__(self, environ, start_response):
+        if not (environ.get('HTTP_X_USER_ID')
+                or environ.get('HTTP_X_PROJECT_ID')):
+            environ.update(self.identity)
+        return self.application(environ, start_response)
+
+
+def default_identity_factory(global_conf, user_id, project_id, roles=''):
+    """Paste filter factory of DefaultIdentity; the identity is local."""
+    def make_filter(application):
+        return DefaultIdentity(application, user_id, project_id, roles)
+    return make_filter

@@ -33,6 +33,12 @@ RULES = [
         description='Show one event.',
         operations=[{'path': '/v2/events/{message_id}',
                      'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        name='telemetry:events:create',
+        check_str='rule:context_is_admin or role:service',
+        description="Record events, as Ceilometer's http:// publisher "
+                    "posts them: for administrators and the services.",
+        operations=[{'path': '/v2/events', 'method': 'POST'}]),
 ]
 
 

@@ -29,6 +29,7 @@ def main():
     conf = cfg.ConfigOpts()
     conf.register_cli_opts(CLI_OPTS)
     service.prepare_service(conf=conf)
+    service.enable_reports(conf)
     host = conf.api.host
     port = conf.port if conf.port is not None else conf.api.port
     application = app.load_app(conf)

@@ -8,6 +8,7 @@ from panko.dispatcher import service as dispatcher_service
 
 def main():
     conf = service.prepare_service()
+    service.enable_reports(conf)
     dispatcher_service.set_messaging_defaults(conf)
     normalizer = dispatcher_service.load_normalizer(conf)
     manager = cotyledon.ServiceManager()

@@ -16,7 +16,10 @@ OPTS = [
                     "message_signature does not match (or is empty) is "
                     "rejected and logged, never stored. When unset or "
                     "empty, events are accepted without checking "
-                    "signatures."),
+                    "signatures. POST /v2/events checks the events that "
+                    "carry a signature, and accepts unsigned ones from the "
+                    "callers its policy allows (Ceilometer's http:// "
+                    "publisher signs none)."),
     cfg.IntOpt('batch_size',
                default=100,
                min=1,

@@ -12,6 +12,7 @@ import functools
 import json
 import threading
 
+from oslo_context import context
 from oslo_log import log
 import oslo_messaging
 
@@ -57,8 +58,12 @@ class BatchEndpoint:
 
         ``events_of(message)`` returns the message's events and the
         (message_id, reason) pairs of those it rejects. Messages are parsed
-        as the events are written, a chunk at a time.
+        as the events are written, a chunk at a time. Every line logged
+        for the batch carries the same request id: oslo.log writes the
+        thread's current context on each line.
         """
+        context.RequestContext(overwrite=True)
+
         def parts():
             for message in messages:
                 try:

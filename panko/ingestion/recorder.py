@@ -57,14 +57,24 @@ def _record_chunk(connection, events, result):
 def ingest_serialized(connection, body, secret=''):
     """Record the decoded JSON body Ceilometer's ``http://`` publisher posts.
 
-    ``body`` must be a list of serialized events (the same dicts as in the
-    dispatcher's messages). Each event that is malformed, or whose
+    The publisher posts a list of serialized events (the same dicts as in
+    the dispatcher's messages), or, with ``batch=False`` in its URL, one
+    event object per request. Each event that is malformed, or whose
     signature does not match ``secret`` when one is given, is rejected
-    with a reason; the others are recorded. Raises InvalidBody when the
-    body is not a list, and StorageError when the database fails.
+    with a reason; the others are recorded. Events without a signature are
+    accepted: the publisher signs none, and the API has authenticated and
+    authorized the caller already. Raises InvalidBody when the body is
+    neither, and StorageError when the database fails.
     """
-    if not isinstance(body, list):
-        raise InvalidBody('the body must be a JSON array of events, got %s'
-                          % wire.json_type(body))
-    events, rejected = wire.parse_events(body, secret)
-    return record(connection, events, rejected)
+    events = [body] if isinstance(body, dict) else body
+    if not isinstance(events, list):
+        raise InvalidBody('the body must be a JSON array of events or one '
+                          'event object, got %s' % wire.json_type(body))
+    for position, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise InvalidBody('element %d of the body must be an event '
+                              'object, got %s'
+                              % (position, wire.json_type(event)))
+    parsed, rejected = wire.parse_events(events, secret,
+                                         accept_unsigned=True)
+    return record(connection, parsed, rejected)

@@ -95,17 +95,18 @@ def parse_event(event):
         raw=raw)
 
 
-def parse_events(events, secret=''):
+def parse_events(events, secret='', accept_unsigned=False):
     """Split serialized events into Events and (message_id, reason) pairs.
 
-    With a ``secret``, an event whose signature does not match is rejected
-    (an unsigned one too); without one, every event is accepted unsigned.
+    With a ``secret``, an event whose signature does not match is rejected,
+    and so is an unsigned one unless ``accept_unsigned``; without a
+    secret, every event is accepted unsigned.
     """
     parsed, rejected = [], []
     for event in events:
         try:
             valid = parse_event(event)
-            if not signature.verify_signature(event, secret):
+            if not _signature_accepted(event, secret, accept_unsigned):
                 raise SignatureMismatch(
                     'message_signature does not match (forged, altered or '
                     'signed with another telemetry_secret)')
@@ -116,6 +117,12 @@ def parse_events(events, secret=''):
         else:
             parsed.append(valid)
     return parsed, rejected
+
+
+def _signature_accepted(event, secret, accept_unsigned):
+    if accept_unsigned and not event.get(signature.SIGNATURE_FIELD):
+        return True
+    return signature.verify_signature(event, secret)
 
 
 def _message_id_of(event):

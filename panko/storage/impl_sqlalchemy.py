@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
+from panko import profiler
 from panko import storage
 from panko.storage import base
 from panko.storage import models
@@ -224,6 +225,7 @@ class Connection(base.Connection):
         context = enginefacade.transaction_context()
         context.configure(**options)
         self._engine = context.writer.get_engine()
+        profiler.trace_engine(conf, self._engine)
         if self._engine.dialect.name == 'postgresql':
             sa.event.listen(self._engine, 'connect', _without_parallel_plans)
         if self._engine.dialect.name == 'mysql':

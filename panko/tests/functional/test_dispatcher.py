@@ -8,6 +8,9 @@ exchanges, topics and queues, and removes them.
 
 import copy
 import json
+import os
+import re
+import signal
 import threading
 import types
 
@@ -155,6 +158,10 @@ def test_ceilometer_messages_stored_and_forgeries_rejected(
     assert 'Rejecting event forged-0001: message_signature does not ' \
            'match' in log
     assert 'Rejecting event %s' % unsigned[0]['message_id'] in log
+    # Each line logged for a batch names the batch's request id.
+    for line in log.splitlines():
+        if 'Rejecting event' in line:
+            assert re.search(r' \[None req-[0-9a-f-]{36} ', line), line
 
 
 def test_raw_service_notifications_normalized(bus, db_url,
@@ -211,6 +218,39 @@ def test_poison_messages_set_aside_not_requeued(bus, db_url,
             'Content: {') in log
     assert '"payload": {"a": "dict"}' in log
     assert log.count('Failed to process message ... skipping it') == 2
+    assert dispatcher.running()
+
+
+def children(pid):
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name, in parentheses, may contain spaces.
+        if int(stat.rpartition(')')[2].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def test_guru_meditation_report_on_sigusr2(bus, start_dispatcher):
+    dispatcher = start_dispatcher()
+    wait_until_consuming(bus.queue)
+    master = dispatcher.process.pid
+    # The master, then its worker: each writes its own report to stderr.
+    for number, pid in enumerate([master] + children(master), 1):
+        os.kill(pid, signal.SIGUSR2)
+        processes.wait_for(
+            lambda n=number: dispatcher.log().count('Guru Meditation') >= n,
+            10, what='report %d' % number)
+    log = dispatcher.log()
+    assert log.count('Guru Meditation') == 2
+    assert 'Threads' in log
+    assert 'event_exchange = %s' % bus.exchange in log
+    assert 'transport_url = ***' in log
     assert dispatcher.running()
 
 

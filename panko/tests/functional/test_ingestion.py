@@ -76,26 +76,38 @@ class TestIngestSerialized:
 
     def test_valid_events_stored_and_the_others_rejected(self, store):
         batch = contract.fixture_events('event_sample_signed_batch3')
-        unsigned = contract.fixture_events('event_sample_unsigned')
         forged = copy.deepcopy(batch[0])
         forged['message_id'] = 'forged-1'
-        body = batch + unsigned + [forged, 42]
+        nameless = {'event_type': 'x', 'generated': '2026-01-01T00:00:00'}
+        body = batch + [forged, nameless]
         result = recorder.ingest_serialized(store, body, contract.SECRET)
         assert sorted(result.stored) == sorted(e['message_id']
                                                for e in batch)
         reasons = dict(result.rejected)
         assert 'message_signature does not match' in reasons['forged-1']
-        assert 'message_signature' in reasons[unsigned[0]['message_id']]
-        assert 'an event must be a JSON object' in reasons[None]
+        assert 'message_id must be a non-empty string' in reasons[None]
         stored = {e.message_id: e for e in all_events(store)}
         assert stored[batch[0]['message_id']].raw == batch[0]['raw']
         again = recorder.ingest_serialized(store, batch, contract.SECRET)
         assert again.stored == [] and len(again.duplicates) == 3
 
-    def test_without_secret_unsigned_events_are_accepted(self, store):
+    @pytest.mark.parametrize('secret', ['', contract.SECRET])
+    def test_unsigned_events_are_accepted(self, store, secret):
+        """Ceilometer's http:// publisher signs none of its events."""
         unsigned = contract.fixture_events('event_sample_unsigned')
-        result = recorder.ingest_serialized(store, unsigned)
-        assert result.stored == [unsigned[0]['message_id']]
+        no_field = dict(contract.fixture_events(
+            'event_sample_signed_single')[0])
+        del no_field['message_signature']
+        result = recorder.ingest_serialized(store, unsigned + [no_field],
+                                            secret)
+        assert sorted(result.stored) == sorted(
+            [unsigned[0]['message_id'], no_field['message_id']])
+
+    def test_one_event_object_is_a_batch_of_one(self, store):
+        """The body of the http:// publisher with batch=False."""
+        [event] = contract.fixture_events('event_sample_signed_single')
+        result = recorder.ingest_serialized(store, event, contract.SECRET)
+        assert result.stored == [event['message_id']]
 
     def test_invalid_trait_value_rejects_only_its_event(self, store):
         good, other = contract.fixture_events('event_sample_signed_batch3')[:2]
@@ -106,10 +118,17 @@ class TestIngestSerialized:
         assert message_id == bad['message_id']
         assert 'trait launched_at' in reason
 
-    @pytest.mark.parametrize('body', [{'events': []}, 'x', None])
+    @pytest.mark.parametrize('body', ['x', None, 42, True])
     def test_body_that_is_not_a_list(self, store, body):
         with pytest.raises(recorder.InvalidBody, match='JSON array'):
             recorder.ingest_serialized(store, body)
+
+    def test_element_that_is_not_an_object(self, store):
+        batch = contract.fixture_events('event_sample_signed_batch3')
+        with pytest.raises(recorder.InvalidBody,
+                           match='element 3 .* got an integer'):
+            recorder.ingest_serialized(store, batch + [42])
+        assert all_events(store) == []
 
     def test_large_batches_are_recorded_in_chunks(self, store, monkeypatch):
         monkeypatch.setattr(recorder, 'RECORD_CHUNK', 2)

@@ -34,6 +34,22 @@ def curl_examples(output):
     return examples
 
 
+def openstack_example(output):
+    """The printed openstack command, as its words."""
+    commands = [shlex.split(line) for line in output.splitlines()
+                if ' event list ' in line]
+    assert len(commands) == 1, output
+    assert os.path.basename(commands[0][0]) == 'openstack'
+    return commands[0]
+
+
+def get_json(url, headers):
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        return json.load(response)
+
+
 def test_quickstart_serves_the_sample_events(tmp_path):
     port = free_port()
     # The test's own virtualenv stands in for the .venv it would create.
@@ -61,11 +77,17 @@ def test_quickstart_serves_the_sample_events(tmp_path):
             except OSError:
                 time.sleep(0.2)
         for url, headers in examples:
-            request = urllib.request.Request(url, headers=headers)
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert response.status == 200
-                body = json.load(response)
-            assert body, 'no data from %s' % url
+            assert get_json(url, headers), 'no data from %s' % url
+        # The openstack example lists what the first curl example does.
+        listed = subprocess.run(
+            openstack_example(''.join(output)), capture_output=True,
+            text=True, timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        expected = get_json(*examples[0])
+        assert len(expected) == 3
+        for event in expected:
+            assert event['message_id'] in listed.stdout
+            assert event['event_type'] in listed.stdout
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

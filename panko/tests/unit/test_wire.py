@@ -89,6 +89,23 @@ def test_signature_checked_only_with_a_secret():
     assert len(events) == 1 and rejected == []
 
 
+def test_accept_unsigned_still_checks_signed_events():
+    signed = contract.fixture_events('event_sample_signed_single')
+    forged = dict(signed[0], message_id='forged-1')
+    unsigned = dict(signed[0], message_id='unsigned-1', message_signature='')
+    missing = dict(signed[0], message_id='missing-1')
+    del missing['message_signature']
+    events, rejected = wire.parse_events(
+        signed + [forged, unsigned, missing], contract.SECRET,
+        accept_unsigned=True)
+    assert [e.message_id for e in events] == [
+        signed[0]['message_id'], 'unsigned-1', 'missing-1']
+    assert [message_id for message_id, _ in rejected] == ['forged-1']
+    events, rejected = wire.parse_events([unsigned, missing],
+                                         contract.SECRET)
+    assert events == [] and len(rejected) == 2
+
+
 def test_null_trait_value_means_no_trait():
     event = wire.parse_event(an_event(traits=[['gone', 2, None]]))
     assert event.validated().traits == []

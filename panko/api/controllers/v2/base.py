@@ -40,6 +40,10 @@ class InvalidFilter(wsme.exc.ClientSideError):
     """400: a ``q`` filter is not acceptable; the text says which."""
 
 
+class InvalidBody(wsme.exc.ClientSideError):
+    """400: the request body is not acceptable; the text says why."""
+
+
 class Forbidden(wsme.exc.ClientSideError):
     def __init__(self, message='Access was denied to this resource.'):
         super().__init__(message, status_code=403)
@@ -138,6 +142,32 @@ class Event(wtypes.Base):
     generated = wtypes.text
     traits = [Trait]
     raw = RAW
+
+
+class Rejection(wtypes.Base):
+    """An event that was not stored, and why."""
+
+    message_id = wtypes.text
+    reason = wtypes.text
+
+
+class RecordSummary(wtypes.Base):
+    """What ``POST /v2/events`` did with the events it was given."""
+
+    stored = int
+    duplicates = int
+    rejected = int
+    rejections = [Rejection]
+
+    @classmethod
+    def from_result(cls, result):
+        """The summary of a storage RecordResult."""
+        return cls(stored=len(result.stored),
+                   duplicates=len(result.duplicates),
+                   rejected=len(result.rejected),
+                   rejections=[Rejection(message_id=message_id,
+                                         reason=reason)
+                               for message_id, reason in result.rejected])
 
 
 def trait_document(trait):

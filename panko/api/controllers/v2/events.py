@@ -1,4 +1,6 @@
-"""``/v2/events``: list events, or show one, as the caller may see them."""
+"""``/v2/events``: list events, or show one, as the caller may see them,
+and record the events Ceilometer's ``http://`` publisher posts.
+"""
 
 import pecan
 from pecan import rest
@@ -8,6 +10,7 @@ import wsmeext.pecan as wsme_pecan
 from panko import storage
 from panko.api import rbac
 from panko.api.controllers.v2 import base
+from panko.ingestion import recorder
 from panko.storage import models
 
 
@@ -40,3 +43,20 @@ class EventsController(rest.RestController):
         if not events:
             raise base.NotFound('Event %s not found' % message_id)
         return base.event_document(events[0])
+
+    @wsme_pecan.wsexpose(base.RecordSummary, body=base.RAW,
+                         status_code=201)
+    def post(self, body=None):
+        """Record a list of serialized events, or one; count the results.
+
+        The checks and the recording are the ingestion core's, shared
+        with the dispatcher (see panko.ingestion.recorder).
+        """
+        rbac.authorize('telemetry:events:create')
+        try:
+            result = recorder.ingest_serialized(
+                pecan.request.storage, body,
+                pecan.request.cfg.dispatcher.telemetry_secret)
+        except recorder.InvalidBody as e:
+            raise base.InvalidBody(str(e))
+        return base.RecordSummary.from_result(result)

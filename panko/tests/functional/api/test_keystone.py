@@ -65,3 +65,13 @@ def test_discovery_and_healthcheck_need_no_token(keystone_api):
     api, spy = keystone_api
     assert api.get('/').json['versions']['values'][0]['id'] == 'v2'
     assert api.get('/healthcheck').status_int == 200
+
+
+def test_posting_events_needs_a_token(keystone_api):
+    """What Ceilometer's http:// publisher meets: it sends no token."""
+    api, spy = keystone_api
+    response = api.post('/v2/events', b'[]', status=401,
+                         headers=dict(ADMIN, **{
+                             'Content-Type': 'application/json'}))
+    assert response.json['error_message']['faultcode'] == 'Client'
+    assert spy.calls == []
