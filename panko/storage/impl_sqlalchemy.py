@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime
+import functools
 import json
 
 from oslo_db import api as oslo_db_api
@@ -57,6 +58,159 @@ def _with_default_driver(url):
     return url
 
 
+def event_row(event, type_ids):
+    """The ``event`` row of a validated event, without its id."""
+    row = {'message_id': event.message_id,
+           'generated': event.generated,
+           'event_type_id': type_ids[event.event_type],
+           'raw': json.dumps(event.raw)}
+    for name in OWNER_COLUMNS:
+        trait = event.trait(name)
+        is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
+        row[name] = trait.value if is_text else None
+    return row
+
+
+def trait_rows(event, event_id):
+    """(dtype, row) for each trait of a validated event."""
+    return [(trait.dtype, {'event_id': event_id, 'key': trait.name,
+                           'value': trait.value})
+            for trait in event.traits]
+
+
+def _insert_events(conn, rows):
+    """Insert event rows; return {message_id: id}."""
+    event = tables.event
+    conn.execute(event.insert(), rows)
+    return dict(conn.execute(
+        sa.select(event.c.message_id, event.c.id).where(
+            event.c.message_id.in_([row['message_id'] for row in rows]))
+    ).all())
+
+
+def _insert_batch_postgresql(conn, events, type_ids):
+    """Write a batch in one statement; return the message_ids stored.
+
+    Events whose message_id is already stored are skipped by ON CONFLICT,
+    and their traits with them. The rows travel as one JSON document per
+    table, which both ends encode and decode in C, and the statement
+    text never changes, so psycopg prepares it once.
+    """
+    traits = {dtype: [] for dtype in TRAIT_TABLES}
+    for event in events:
+        for trait in event.traits:
+            traits[trait.dtype].append({'message_id': event.message_id,
+                                        'key': trait.name,
+                                        'value': trait.value})
+    params = {table.name: _json_rows(traits[dtype])
+              for dtype, table in TRAIT_TABLES.items()}
+    params['event'] = _json_rows([event_row(event, type_ids)
+                                  for event in events])
+    return set(conn.scalars(_postgresql_batch_statement(), params))
+
+
+def _json_rows(rows):
+    try:
+        return json.dumps(rows, default=_json_default, allow_nan=False)
+    except ValueError:
+        # JSON has no NaN nor infinities: send them as the strings
+        # PostgreSQL reads as such floats.
+        return json.dumps([{name: _NON_FINITE.get(str(value), value)
+                            if isinstance(value, float) else value
+                            for name, value in row.items()} for row in rows],
+                          default=_json_default)
+
+
+_NON_FINITE = {'nan': 'NaN', 'inf': 'Infinity', '-inf': '-Infinity'}
+
+
+def _json_default(value):
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise TypeError('%r is not JSON serializable' % (value,))
+
+
+def _json_records(name, columns):
+    """The rows of JSON parameter ``name`` as a table of ``columns``."""
+    rows = sa.cast(sa.bindparam(name, type_=sa.Text), postgresql.JSON)
+    return sa.func.json_to_recordset(rows).table_valued(
+        *[sa.column(column.name, column.type) for column in columns]
+    ).render_derived(name='%s_rows' % name, with_types=True)
+
+
+@functools.lru_cache
+def _postgresql_batch_statement():
+    """WITH new AS (INSERT events), INSERT each trait table of new."""
+    event = tables.event
+    names = ['message_id', 'generated', 'event_type_id', 'raw'] + list(
+        OWNER_COLUMNS)
+    records = _json_records('event', [event.c[name] for name in names])
+    new = postgresql.insert(event).from_select(
+        names, sa.select(*records.c)).on_conflict_do_nothing(
+        index_elements=['message_id']).returning(
+        event.c.id, event.c.message_id).cte('new')
+    trait_inserts = []
+    for table in TRAIT_TABLES.values():
+        records = _json_records(table.name, [
+            event.c.message_id, table.c.key, table.c.value])
+        trait_inserts.append(table.insert().from_select(
+            ['event_id', 'key', 'value'],
+            sa.select(new.c.id, records.c.key, records.c.value).join_from(
+                records, new, records.c.message_id == new.c.message_id),
+        ).cte('new_%s' % table.name))
+    return sa.select(new.c.message_id).add_cte(*trait_inserts)
+
+
+def _without_parallel_plans(dbapi_connection, connection_record):
+    """Keep PostgreSQL from planning parallel workers for our queries.
+
+    Every query panko issues reads a bounded number of rows through
+    indexes; the planner still picks a parallel plan for the traits of a
+    page, whose worker start-up costs more than the query itself (20 ms
+    instead of 1 ms at 1,000,000 events on 2 cores).
+    """
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute('SET max_parallel_workers_per_gather = 0')
+    dbapi_connection.commit()
+
+
+#: Position of each type's value among the value columns of _traits_query.
+_VALUE_COLUMN = {dtype: position
+                 for position, dtype in enumerate(TRAIT_TABLES)}
+
+
+@functools.lru_cache
+def _traits_query(dialect_name):
+    """Every trait of the events ``event_ids``: one UNION ALL of the tables.
+
+    Each row is (event_id, key, dtype, value if text, value if integer,
+    value if float, value if datetime). On PostgreSQL the ids are one
+    array parameter, so the statement text is always the same and the
+    driver prepares it once; elsewhere they expand into an IN list.
+    """
+    if dialect_name == 'postgresql':
+        # Typed NULLs unite the value columns; MySQL cannot CAST to every
+        # type, and needs no cast.
+        typed_null = sa.cast
+        ids = sa.bindparam('event_ids', type_=postgresql.ARRAY(sa.Integer))
+    else:
+        typed_null = sa.type_coerce
+        ids = sa.bindparam('event_ids', expanding=True)
+    selects = []
+    for dtype, table in TRAIT_TABLES.items():
+        values = [table.c.value if other == dtype
+                  else typed_null(sa.null(), other_table.c.value.type)
+                  for other, other_table in TRAIT_TABLES.items()]
+        in_page = (table.c.event_id == sa.any_(ids)
+                   if dialect_name == 'postgresql'
+                   else table.c.event_id.in_(ids))
+        selects.append(sa.select(
+            table.c.event_id, table.c.key,
+            sa.literal(dtype, sa.SmallInteger).label('dtype'), *values,
+        ).where(in_page))
+    return sa.union_all(*selects)
+
+
 class Connection(base.Connection):
     CAPABILITIES = {'events': {'query': {'simple': True}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
@@ -72,6 +226,8 @@ class Connection(base.Connection):
         context.configure(**options)
         self._engine = context.writer.get_engine()
         profiler.trace_engine(conf, self._engine)
+        if self._engine.dialect.name == 'postgresql':
+            sa.event.listen(self._engine, 'connect', _without_parallel_plans)
         if self._engine.dialect.name == 'mysql':
             # As on PostgreSQL: a batch must see the event types that a
             # concurrent writer has just committed, which MySQL's default
@@ -161,46 +317,40 @@ class Connection(base.Connection):
                     'cannot store events: %s' % e) from e
 
     def _insert(self, conn, events):
-        message_ids = [event.message_id for event in events]
-        existing = set(conn.scalars(
-            sa.select(tables.event.c.message_id).where(
-                tables.event.c.message_id.in_(message_ids))))
-        new = [event for event in events if event.message_id not in existing]
-        if not new:
-            return [], message_ids, set()
         type_ids = self._get_event_type_ids(
-            conn, {event.event_type for event in new})
-        conn.execute(tables.event.insert(),
-                     [self._event_row(event, type_ids) for event in new])
-        event_ids = dict(conn.execute(
-            sa.select(tables.event.c.message_id, tables.event.c.id).where(
-                tables.event.c.message_id.in_(
-                    [event.message_id for event in new]))).all())
-        trait_rows = {dtype: [] for dtype in TRAIT_TABLES}
-        for event in new:
-            for trait in event.traits:
-                trait_rows[trait.dtype].append({
-                    'event_id': event_ids[event.message_id],
-                    'key': trait.name,
-                    'value': trait.value})
-        for dtype, rows in trait_rows.items():
-            if rows:
-                conn.execute(TRAIT_TABLES[dtype].insert(), rows)
+            conn, {event.event_type for event in events})
+        if conn.dialect.name == 'postgresql':
+            stored = _insert_batch_postgresql(conn, events, type_ids)
+        else:
+            stored = self._insert_batch(conn, events, type_ids)
+        new = [event for event in events if event.message_id in stored]
         trait_types = self._record_trait_types(conn, new, type_ids)
         return ([event.message_id for event in new],
-                [mid for mid in message_ids if mid in existing], trait_types)
+                [event.message_id for event in events
+                 if event.message_id not in stored], trait_types)
 
     @staticmethod
-    def _event_row(event, type_ids):
-        row = {'message_id': event.message_id,
-               'generated': event.generated,
-               'event_type_id': type_ids[event.event_type],
-               'raw': json.dumps(event.raw)}
-        for name in OWNER_COLUMNS:
-            trait = event.trait(name)
-            is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
-            row[name] = trait.value if is_text else None
-        return row
+    def _insert_batch(conn, events, type_ids):
+        """Write the events not stored yet; return their message_ids."""
+        existing = set(conn.scalars(
+            sa.select(tables.event.c.message_id).where(
+                tables.event.c.message_id.in_(
+                    [event.message_id for event in events]))))
+        new = [event for event in events if event.message_id not in existing]
+        if not new:
+            return set()
+        event_ids = _insert_events(
+            conn, [event_row(event, type_ids) for event in new])
+        rows = {dtype: [] for dtype in TRAIT_TABLES}
+        for event in new:
+            for dtype, row in trait_rows(event, event_ids[event.message_id]):
+                rows[dtype].append(row)
+        for dtype, table_rows in rows.items():
+            if table_rows:
+                # PyMySQL makes multi-row INSERTs of an executemany;
+                # SQLite runs it in-process.
+                conn.execute(TRAIT_TABLES[dtype].insert(), table_rows)
+        return set(event_ids)
 
     def _insert_ignoring_duplicates(self, conn, table, rows):
         dialect = conn.dialect.name
@@ -358,55 +508,55 @@ class Connection(base.Connection):
 
     @staticmethod
     def _page_query(conditions, owner_branches, order, limit):
+        """The events of the page, then the names of their types.
+
+        The page is chosen from ``event`` alone and joined to
+        ``event_type`` afterwards: with the join inside, MariaDB reads
+        the event types first and sorts every event (3 s at 100,000
+        events) instead of reading the page in index order.
+        """
         event, event_type = tables.event, tables.event_type
 
         def ordered(columns):
             return [columns[key].asc() if direction == 'asc'
                     else columns[key].desc() for key, direction in order]
 
-        def select_page(owner_condition):
-            query = sa.select(
-                event.c.id, event.c.message_id, event.c.generated,
-                event.c.raw, event_type.c.desc.label('event_type'),
-            ).join(event_type, event_type.c.id == event.c.event_type_id
-                   ).where(owner_condition, *conditions
-                           ).order_by(*ordered(event.c))
+        def limited(query):
             return query.limit(limit) if limit is not None else query
 
+        def select_page(owner_condition):
+            return limited(sa.select(
+                event.c.id, event.c.message_id, event.c.generated,
+                event.c.raw, event.c.event_type_id,
+            ).where(owner_condition, *conditions).order_by(
+                *ordered(event.c)))
+
         if len(owner_branches) == 1:
-            return select_page(owner_branches[0])
-        union = sa.union_all(*(
-            sa.select(select_page(branch).subquery())
-            for branch in owner_branches)).subquery()
-        query = sa.select(union).order_by(*ordered(union.c))
-        return query.limit(limit) if limit is not None else query
+            page = select_page(owner_branches[0]).subquery('page')
+        else:
+            union = sa.union_all(*(
+                sa.select(select_page(branch).subquery())
+                for branch in owner_branches)).subquery()
+            page = limited(sa.select(union).order_by(
+                *ordered(union.c))).subquery('page')
+        return sa.select(
+            page.c.id, page.c.message_id, page.c.generated, page.c.raw,
+            event_type.c.desc.label('event_type'),
+        ).join(event_type, event_type.c.id == page.c.event_type_id
+               ).order_by(*ordered(page.c))
 
     @staticmethod
     def _traits_of(conn, event_ids):
         """Traits of the given events, in one round trip, sorted by name."""
         if not event_ids:
             return {}
-        # PostgreSQL needs typed NULLs to unite the value columns; MySQL
-        # cannot CAST to every type, and needs no cast.
-        typed_null = (sa.cast if conn.dialect.name == 'postgresql'
-                      else sa.type_coerce)
-        nulls = {dtype: typed_null(sa.null(), table.c.value.type)
-                 for dtype, table in TRAIT_TABLES.items()}
-        selects = []
-        for dtype, table in TRAIT_TABLES.items():
-            values = [
-                (table.c.value if other == dtype else null).label(
-                    'value_%d' % other)
-                for other, null in nulls.items()]
-            selects.append(sa.select(
-                table.c.event_id, table.c.key,
-                sa.literal(dtype, sa.SmallInteger).label('dtype'), *values,
-            ).where(table.c.event_id.in_(event_ids)))
         traits = {}
-        for row in conn.execute(sa.union_all(*selects)):
-            value = row._mapping['value_%d' % row.dtype]
-            traits.setdefault(row.event_id, []).append(
-                models.Trait(row.key, row.dtype, value))
+        # One fetchall: row by row costs as much again for a page.
+        rows = conn.execute(_traits_query(conn.dialect.name),
+                            {'event_ids': list(event_ids)}).all()
+        for event_id, key, dtype, *values in rows:
+            traits.setdefault(event_id, []).append(
+                models.Trait(key, dtype, values[_VALUE_COLUMN[dtype]]))
         for event_traits in traits.values():
             event_traits.sort(key=lambda trait: trait.name)
         return traits

@@ -14,6 +14,11 @@ upgraded in place) and adds what its queries lacked:
 * the listings' sort keys ``(generated, message_id)`` are indexed, alone
   and behind event type and project, so a page is read in index order
   and stops after ``limit`` rows.
+
+On PostgreSQL the trait tables have no primary key but an index on
+``event_id`` alone, a third of the size (see the migration
+``b1_pg_trait_event_id_index``); the metadata below describes the other
+engines' keys, which queries do not depend on.
 """
 
 import sqlalchemy as sa

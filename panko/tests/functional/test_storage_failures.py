@@ -12,6 +12,10 @@ from panko.storage import models
 from panko.tests import conftest
 from panko.tests.functional import test_storage
 
+#: A statement in the middle of record_events' transaction: PostgreSQL
+#: writes a whole batch in one statement, the others a statement per
+#: table after the events.
+MID_BATCH = {'postgresql': 'WITH "new"', 'mysql': 'INSERT INTO trait_int'}
 KILL = {
     'postgresql': ('SELECT pg_backend_pid()',
                    'SELECT pg_terminate_backend(%d)'),
@@ -55,7 +59,7 @@ def test_lost_connection_mid_batch_commits_nothing(engine_name, tmp_path):
         conn.record_events([test_storage.make_event(0)])
         batch = [test_storage.make_event(n) for n in range(1, 6)]
 
-        with connection_killed_before('INSERT INTO trait_int',
+        with connection_killed_before(MID_BATCH[engine_name],
                                       conftest.SERVER_URLS[engine_name]
                                       ) as killed:
             with pytest.raises(storage.StorageUnavailable):

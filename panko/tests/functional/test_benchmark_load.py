@@ -1,0 +1,58 @@
+"""The benchmark's bulk loader writes exactly what record_events writes."""
+
+import os
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from panko import storage
+from panko.tests import conftest
+
+TOOLS = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'tools')
+sys.path.insert(0, os.path.abspath(TOOLS))
+generator = pytest.importorskip('bench.generator')
+load = pytest.importorskip('bench.load')
+
+EVENTS = 1000
+TRAIT_TABLES = ('trait_text', 'trait_int', 'trait_float', 'trait_datetime')
+
+
+def contents(url):
+    """Every stored fact, independent of the ids the rows were given."""
+    engine = sa.create_engine(url)
+    quote = engine.dialect.identifier_preparer.quote
+    try:
+        with engine.connect() as conn:
+            events = conn.exec_driver_sql(
+                'SELECT e.message_id, e.generated, t.%s, e.raw, '
+                'e.project_id, e.user_id FROM event e JOIN event_type t '
+                'ON t.id = e.event_type_id ORDER BY 1' % quote('desc')).all()
+            traits = []
+            for table in TRAIT_TABLES:
+                traits += conn.exec_driver_sql(
+                    'SELECT e.message_id, x.%s, x.value FROM %s x JOIN event'
+                    ' e ON e.id = x.event_id' % (quote('key'), table)).all()
+            kinds = conn.exec_driver_sql(
+                'SELECT t.%s, x.%s, x.dtype FROM trait_type x JOIN '
+                'event_type t ON t.id = x.event_type_id'
+                % (quote('desc'), quote('key'))).all()
+    finally:
+        engine.dispose()
+    return events, sorted(traits), sorted(kinds)
+
+
+@pytest.mark.parametrize('engine_name', conftest.SQL_ENGINES)
+def test_load_writes_what_record_events_writes(engine_name, tmp_path):
+    with conftest.temporary_database(engine_name, str(tmp_path)) as ingested, \
+            conftest.temporary_database(engine_name,
+                                        str(tmp_path)) as loaded:
+        conn = storage.get_connection(conftest.make_conf(ingested), ingested)
+        conn.upgrade()
+        events = list(generator.generate(EVENTS, seed=3))
+        for start in range(0, EVENTS, 100):
+            conn.record_events(events[start:start + 100])
+        load.run(loaded, EVENTS, seed=3, workers=1)
+        expected = contents(ingested)
+        assert len(expected[0]) == EVENTS
+        assert contents(loaded) == expected

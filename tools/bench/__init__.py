@@ -1,0 +1,1 @@
+"""The panko benchmark suite; run it with ``tools/benchmark.py``."""

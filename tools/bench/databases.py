@@ -1,0 +1,78 @@
+"""Benchmark databases: one per engine, created empty and dropped after."""
+
+import contextlib
+import logging
+import os
+
+import sqlalchemy as sa
+
+from panko import service
+from panko import storage
+
+ENGINES = ('postgresql', 'mysql', 'sqlite')
+SERVERS = {
+    'postgresql': os.environ.get('PANKO_BENCH_POSTGRESQL_URL',
+                                 'postgresql+psycopg://root@127.0.0.1:5432/'
+                                 'postgres'),
+    'mysql': os.environ.get('PANKO_BENCH_MYSQL_URL',
+                            'mysql+pymysql://root@127.0.0.1:3306/'),
+}
+NAME = 'panko_bench'
+SQLITE_DIRECTORY = os.environ.get('PANKO_BENCH_SQLITE_DIR', '/tmp')
+
+
+def url_of(engine, name=NAME):
+    """The URL of the benchmark database ``name`` of ``engine``."""
+    if engine == 'sqlite':
+        return 'sqlite:///%s' % _sqlite_path(name)
+    url = sa.engine.make_url(SERVERS[engine]).set(database=name)
+    return url.render_as_string(hide_password=False)
+
+
+def engine_of(url):
+    return sa.engine.make_url(url).get_backend_name()
+
+
+def _sqlite_path(name):
+    return os.path.join(SQLITE_DIRECTORY, name + '.sqlite')
+
+
+def create(engine, name=NAME):
+    """Create an empty database (dropping any previous one)."""
+    drop(engine, name)
+    if engine == 'sqlite':
+        return url_of(engine, name)
+    with _server(engine) as conn:
+        conn.execute(sa.text('CREATE DATABASE %s' % name))
+    return url_of(engine, name)
+
+
+def drop(engine, name=NAME):
+    if engine == 'sqlite':
+        for suffix in ('', '-wal', '-shm', '-journal'):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(_sqlite_path(name) + suffix)
+        return
+    with _server(engine) as conn:
+        force = ' WITH (FORCE)' if engine == 'postgresql' else ''
+        conn.execute(sa.text('DROP DATABASE IF EXISTS %s%s' % (name, force)))
+
+
+@contextlib.contextmanager
+def _server(engine):
+    server = sa.create_engine(SERVERS[engine], isolation_level='AUTOCOMMIT')
+    try:
+        with server.connect() as conn:
+            yield conn
+    finally:
+        server.dispose()
+
+
+def connect(url):
+    """A panko storage connection to ``url``, schema up to date."""
+    conf = service.prepare_service([], config_files=[])
+    conf.set_override('connection', url, 'database')
+    logging.getLogger('alembic').setLevel(logging.WARNING)
+    connection = storage.get_connection(conf, url)
+    connection.upgrade()
+    return connection

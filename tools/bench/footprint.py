@@ -1,0 +1,62 @@
+"""Bytes per event on disk (tables and indexes) and processes' RSS."""
+
+import sqlalchemy as sa
+
+from bench import databases
+from panko.storage.sqlalchemy import tables
+
+TABLE_NAMES = [table.name for table in tables.metadata.sorted_tables]
+
+
+def run(url):
+    """Disk used by panko's tables and their indexes, per event."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            events = conn.scalar(sa.select(sa.func.count()).select_from(
+                tables.event))
+            table_bytes, index_bytes = _sizes(conn)
+    finally:
+        engine.dispose()
+    total = table_bytes + index_bytes
+    return {'engine': databases.engine_of(url), 'events': events,
+            'table_bytes': table_bytes, 'index_bytes': index_bytes,
+            'bytes_per_event': round(total / events) if events else None}
+
+
+def _sizes(conn):
+    dialect = conn.dialect.name
+    if dialect == 'postgresql':
+        # Heap, TOAST and free-space maps; indexes apart.
+        return conn.execute(sa.text(
+            'SELECT sum(pg_table_size(c.oid)), sum(pg_indexes_size(c.oid))'
+            ' FROM pg_class c WHERE c.relname = ANY(:names)'
+            ' AND c.relnamespace = current_schema()::regnamespace'),
+            {'names': TABLE_NAMES}).one()
+    if dialect == 'mysql':
+        for name in TABLE_NAMES:
+            conn.exec_driver_sql('ANALYZE TABLE `%s`' % name).all()
+        return conn.execute(sa.text(
+            'SELECT sum(data_length), sum(index_length)'
+            ' FROM information_schema.tables WHERE table_schema = DATABASE()'
+            ' AND table_name IN :names').bindparams(
+                sa.bindparam('names', expanding=True)),
+            {'names': TABLE_NAMES}).one()
+    # SQLite: the whole file but its free pages; dbstat is not always
+    # compiled in, so tables and indexes are not told apart.
+    page_size = conn.exec_driver_sql('PRAGMA page_size').scalar()
+    used = (conn.exec_driver_sql('PRAGMA page_count').scalar()
+            - conn.exec_driver_sql('PRAGMA freelist_count').scalar())
+    return used * page_size, 0
+
+
+def rss(pids):
+    """Resident set size in MB of each process id."""
+    rows = []
+    for pid in pids:
+        with open('/proc/%d/status' % pid) as status:
+            fields = dict(line.split(':', 1) for line in status)
+        rows.append({'pid': pid, 'name': fields['Name'].strip(),
+                     'rss_mb': round(int(fields['VmRSS'].split()[0]) / 1024,
+                                     1)})
+    return rows
