@@ -110,18 +110,7 @@ def _insert_batch_postgresql(conn, events, type_ids):
 
 
 def _json_rows(rows):
-    try:
-        return json.dumps(rows, default=_json_default, allow_nan=False)
-    except ValueError:
-        # JSON has no NaN nor infinities: send them as the strings
-        # PostgreSQL reads as such floats.
-        return json.dumps([{name: _NON_FINITE.get(str(value), value)
-                            if isinstance(value, float) else value
-                            for name, value in row.items()} for row in rows],
-                          default=_json_default)
-
-
-_NON_FINITE = {'nan': 'NaN', 'inf': 'Infinity', '-inf': '-Infinity'}
+    return json.dumps(rows, default=_json_default, allow_nan=False)
 
 
 def _json_default(value):

@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import math
 
 from oslo_utils import timeutils
 
@@ -72,7 +73,11 @@ class Trait:
         if dtype == cls.FLOAT_TYPE:
             if isinstance(value, bool):
                 raise ValueError('a boolean is not a float')
-            return float(value)
+            value = float(value)
+            if not math.isfinite(value):
+                # Neither JSON nor MySQL has them: refused everywhere alike.
+                raise ValueError('%r is not a finite number' % value)
+            return value
         if dtype == cls.DATETIME_TYPE:
             return normalize_datetime(value)
         if dtype in (cls.TEXT_TYPE, cls.NONE_TYPE):

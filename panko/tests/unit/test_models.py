@@ -34,6 +34,8 @@ def test_convert_value(dtype, value, expected):
     (T.INT_TYPE, True),
     (T.FLOAT_TYPE, 'fast'),
     (T.FLOAT_TYPE, False),
+    (T.FLOAT_TYPE, float('nan')),
+    (T.FLOAT_TYPE, '-inf'),
     (T.DATETIME_TYPE, 'tomorrow'),
     (T.DATETIME_TYPE, 12),
     (T.TEXT_TYPE, {'a': 1}),
