@@ -61,6 +61,52 @@ def test_validated_keeps_the_last_value_of_a_repeated_trait():
     assert event.validated().traits == [T('a', 1, 'x'), T('b', 2, 2)]
 
 
+class Text(str):
+    """A str subclass: not stored as it is, but as a plain str."""
+
+
+@pytest.mark.parametrize('given, expected', [
+    # Already storable: kept as they are.
+    (T('s', T.TEXT_TYPE, 'x' * 255), T('s', T.TEXT_TYPE, 'x' * 255)),
+    (T('i', T.INT_TYPE, 2 ** 63 - 1), T('i', T.INT_TYPE, 2 ** 63 - 1)),
+    (T('f', T.FLOAT_TYPE, 0.5), T('f', T.FLOAT_TYPE, 0.5)),
+    (T('d', T.DATETIME_TYPE, datetime.datetime(2026, 1, 1)),
+     T('d', T.DATETIME_TYPE, datetime.datetime(2026, 1, 1))),
+    # Near misses: converted as before.
+    (T('s', T.TEXT_TYPE, 'x' * 256), T('s', T.TEXT_TYPE, 'x' * 255)),
+    (T('s', T.TEXT_TYPE, Text('x')), T('s', T.TEXT_TYPE, 'x')),
+    (T('s', T.NONE_TYPE, 'x'), T('s', T.TEXT_TYPE, 'x')),
+    (T('i', T.INT_TYPE, 3.0), T('i', T.INT_TYPE, 3)),
+    (T('f', T.FLOAT_TYPE, 3), T('f', T.FLOAT_TYPE, 3.0)),
+    (T('d', T.DATETIME_TYPE, datetime.datetime(
+        2026, 1, 1, 2, tzinfo=datetime.timezone(datetime.timedelta(
+            hours=2)))),
+     T('d', T.DATETIME_TYPE, datetime.datetime(2026, 1, 1))),
+])
+def test_validated_trait_values(given, expected):
+    event = models.Event('m', 'e', '2026-01-01T00:00:00', [given])
+    [trait] = event.validated().traits
+    assert trait == expected
+    assert type(trait.value) is type(expected.value)
+
+
+@pytest.mark.parametrize('trait', [
+    T('i', T.INT_TYPE, True),
+    T('i', T.INT_TYPE, 2 ** 63),
+    T('i', T.INT_TYPE, -2 ** 63 - 1),
+    T('f', T.FLOAT_TYPE, float('inf')),
+    T('f', T.FLOAT_TYPE, float('nan')),
+    T('', T.TEXT_TYPE, 'x'),
+    T('n' * 256, T.TEXT_TYPE, 'x'),
+    T(b'name', T.TEXT_TYPE, 'x'),
+    T('s', 9, 'x'),
+])
+def test_validated_rejects_traits_that_do_not_fit(trait):
+    event = models.Event('m', 'e', '2026-01-01T00:00:00', [trait])
+    with pytest.raises(models.InvalidEvent):
+        event.validated()
+
+
 @pytest.mark.parametrize('sort, expected', [
     ([], [('generated', 'asc'), ('message_id', 'asc')]),
     ([('generated', 'desc')], [('generated', 'desc'), ('message_id', 'desc')]),

@@ -8,6 +8,7 @@ both name the offending parameter in a 400 when the input is bad.
 
 import datetime
 import json
+import operator
 from xml.etree import ElementTree
 
 from oslo_utils import strutils
@@ -170,12 +171,18 @@ class RecordSummary(wtypes.Base):
                                for message_id, reason in result.rejected])
 
 
+_TYPE_NAMES = models.Trait.TYPE_NAMES
+_BY_NAME = operator.attrgetter('name')
+
+
 def trait_document(trait):
     """A storage Trait in the JSON shape of ``Trait``."""
     value = trait.value
-    if isinstance(value, datetime.datetime):
-        value = value.isoformat()
-    return {'name': trait.name, 'type': trait.type_name, 'value': str(value)}
+    if type(value) is not str:
+        value = (value.isoformat() if isinstance(value, datetime.datetime)
+                 else str(value))
+    return {'name': trait.name, 'type': _TYPE_NAMES[trait.dtype],
+            'value': value}
 
 
 def event_document(event):
@@ -183,8 +190,8 @@ def event_document(event):
     return {'message_id': event.message_id,
             'event_type': event.event_type,
             'generated': event.generated.isoformat(),
-            'traits': [trait_document(trait) for trait in
-                       sorted(event.traits, key=lambda t: t.name)],
+            'traits': list(map(trait_document,
+                               sorted(event.traits, key=_BY_NAME))),
             'raw': event.raw}
 
 
