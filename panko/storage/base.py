@@ -3,6 +3,12 @@
 import abc
 import copy
 
+from oslo_log import log
+
+from panko.storage import models
+
+LOG = log.getLogger(__name__)
+
 
 def update_nested(original, updates):
     """A deep copy of ``original`` with the nested dict ``updates`` merged."""
@@ -27,6 +33,30 @@ class Connection(metaclass=abc.ABCMeta):
 
     def __init__(self, conf, url):
         self.conf = conf
+
+    @staticmethod
+    def _validated_batch(events, result, prepare=None):
+        """The events of a batch worth writing, by message_id, in order.
+
+        An invalid event is rejected with its reason and a repeated
+        message_id counted as a duplicate, both in ``result``.
+        ``prepare(valid_event)`` may turn each event into what the driver
+        writes, and reject it with InvalidEvent too.
+        """
+        batch = {}
+        for event in events:
+            try:
+                valid = event.validated()
+                prepared = prepare(valid) if prepare else valid
+            except models.InvalidEvent as e:
+                LOG.warning('Rejecting event %s: %s', event.message_id, e)
+                result.rejected.append((event.message_id, str(e)))
+                continue
+            if valid.message_id in batch:
+                result.duplicates.append(valid.message_id)
+            else:
+                batch[valid.message_id] = prepared
+        return batch
 
     @classmethod
     def get_capabilities(cls):

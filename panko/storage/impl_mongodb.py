@@ -259,19 +259,8 @@ class Connection(base.Connection):
 
     def record_events(self, events):
         result = models.RecordResult()
-        batch = {}
-        for event in events:
-            try:
-                valid = event.validated()
-                document = self._document(valid)
-            except models.InvalidEvent as e:
-                LOG.warning('Rejecting event %s: %s', event.message_id, e)
-                result.rejected.append((event.message_id, str(e)))
-                continue
-            if valid.message_id in batch:
-                result.duplicates.append(valid.message_id)
-            else:
-                batch[valid.message_id] = (valid, document)
+        batch = self._validated_batch(
+            events, result, lambda valid: (valid, self._document(valid)))
         if batch:
             # Trait types first: should the insert fail, the retry finds
             # the events stored before as duplicates and would not come

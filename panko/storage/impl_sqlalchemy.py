@@ -259,18 +259,7 @@ class Connection(base.Connection):
 
     def record_events(self, events):
         result = models.RecordResult()
-        batch = {}
-        for event in events:
-            try:
-                valid = event.validated()
-            except models.InvalidEvent as e:
-                LOG.warning('Rejecting event %s: %s', event.message_id, e)
-                result.rejected.append((event.message_id, str(e)))
-                continue
-            if valid.message_id in batch:
-                result.duplicates.append(valid.message_id)
-            else:
-                batch[valid.message_id] = valid
+        batch = self._validated_batch(events, result)
         if batch:
             stored, duplicates = self._write_batch(list(batch.values()))
             result.stored.extend(stored)
