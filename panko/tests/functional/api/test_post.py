@@ -12,19 +12,17 @@ import os
 
 from oslo_policy import opts as policy_opts
 import pytest
-import sqlalchemy as sa
 import webtest
 
-from panko import storage
 from panko.api import app
 from panko.storage import models
 from panko.tests import conftest
 from panko.tests import contract
+from panko.tests.functional.api import test_resources
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import MEMBER
 from panko.tests.functional.api.data import OTHER_PROJECT
 from panko.tests.functional.api.data import OTHER_USER
-from panko.tests.functional.api.test_resources import Forwarder
 
 SERVICE = {'X-User-Id': 'ceilometer', 'X-Project-Id': 'service',
            'X-Roles': 'service'}
@@ -220,18 +218,12 @@ def test_rule_from_a_policy_file(storage_url, conn, tmp_path):
     assert post(api, batch, headers=collector).json['stored'] == 1
 
 
-@pytest.fixture
-def relayed_api(tmp_path):
+@pytest.fixture(name='relayed_api')
+def relayed_api_fixture(tmp_path):
     """The API on PostgreSQL through a relay that a test can cut."""
-    with conftest.temporary_database('postgresql', str(tmp_path)) as url:
-        real = sa.engine.make_url(url)
-        relay = Forwarder(real.host, real.port)
-        relayed = real.set(host='127.0.0.1', port=relay.port)
-        relayed = relayed.render_as_string(hide_password=False)
-        conf = conftest.make_conf(relayed, api__auth_mode='noauth')
-        storage.get_connection(conf, relayed).upgrade()
-        yield webtest.TestApp(app.load_app(conf)), relay
-        relay.cut()
+    with test_resources.relayed_api('postgresql',
+                                    str(tmp_path)) as api_and_relay:
+        yield api_and_relay
 
 
 def test_503_when_the_store_is_down(relayed_api):

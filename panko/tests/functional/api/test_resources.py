@@ -173,21 +173,26 @@ class Forwarder:
             sock.close()
 
 
+@contextlib.contextmanager
+def relayed_api(engine_name, directory):
+    """The API on a database server through a relay, and the relay."""
+    with conftest.temporary_database(engine_name, directory) as url:
+        real = sa.engine.make_url(url)
+        relay = Forwarder(real.host, real.port)
+        relayed = real.set(host='127.0.0.1', port=relay.port)
+        relayed = relayed.render_as_string(hide_password=False)
+        conf = conftest.make_conf(relayed, api__auth_mode='noauth')
+        storage.get_connection(conf, relayed).upgrade()
+        yield webtest.TestApp(app.load_app(conf)), relay
+        relay.cut()
+
+
 class TestStorageOutage:
 
-    @pytest.fixture(params=['postgresql', 'mysql'])
-    def relayed_api(self, request, tmp_path):
-        """The API on a database server through a relay, and the relay."""
-        with conftest.temporary_database(request.param,
-                                         str(tmp_path)) as url:
-            real = sa.engine.make_url(url)
-            relay = Forwarder(real.host, real.port)
-            relayed = real.set(host='127.0.0.1', port=relay.port)
-            relayed = relayed.render_as_string(hide_password=False)
-            conf = conftest.make_conf(relayed, api__auth_mode='noauth')
-            storage.get_connection(conf, relayed).upgrade()
-            yield webtest.TestApp(app.load_app(conf)), relay
-            relay.cut()
+    @pytest.fixture(name='relayed_api', params=['postgresql', 'mysql'])
+    def relayed_api_fixture(self, request, tmp_path):
+        with relayed_api(request.param, str(tmp_path)) as api_and_relay:
+            yield api_and_relay
 
     @pytest.mark.parametrize('path', ['/v2/events', '/v2/events/msg-00',
                                       '/v2/event_types'])
