@@ -12,14 +12,12 @@ from panko import opts
 from panko import profiler
 
 
-def prepare_service(argv=None, config_files=None, conf=None):
-    """Parse the command line and config files, and set up logging.
+def register_options(conf):
+    """Register every option panko reads, with panko's defaults.
 
-    Every command (API, dispatcher, dbsync, expirer) calls this first so
-    that options, defaults and logging behave the same everywhere.
+    For commands whose framework parses the command line itself
+    (panko-status); the others call prepare_service().
     """
-    if conf is None:
-        conf = cfg.ConfigOpts()
     log.register_options(conf)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
         'alembic.runtime.plugins=WARN'])
@@ -28,6 +26,17 @@ def prepare_service(argv=None, config_files=None, conf=None):
         conf.register_opts(list(options),
                            group=None if group == 'DEFAULT' else group)
     profiler.register_opts(conf)
+
+
+def prepare_service(argv=None, config_files=None, conf=None):
+    """Parse the command line and config files, and set up logging.
+
+    Every command (API, dispatcher, dbsync, expirer) calls this first so
+    that options, defaults and logging behave the same everywhere.
+    """
+    if conf is None:
+        conf = cfg.ConfigOpts()
+    register_options(conf)
     conf(argv, project='panko', validate_default_values=True,
          default_config_files=config_files)
     log.setup(conf, 'panko')

@@ -7,14 +7,12 @@ check warns and 2 when one fails (oslo.upgradecheck's convention).
 import sys
 
 from oslo_config import cfg
-from oslo_db import options as db_options
-from oslo_log import log
 from oslo_policy import policy
 from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
 import sqlalchemy as sa
 
-from panko import opts
+from panko import service
 from panko import storage
 from panko.api import policies
 from panko.storage import impl_sqlalchemy
@@ -22,15 +20,6 @@ from panko.storage.sqlalchemy import migration
 
 Code = upgradecheck.Code
 Result = upgradecheck.Result
-
-
-def register_options(conf):
-    """Register the options every panko command reads."""
-    log.register_options(conf)
-    db_options.set_defaults(conf)
-    for group, options in opts.list_opts():
-        conf.register_opts(list(options),
-                           group=None if group == 'DEFAULT' else group)
 
 
 def _referenced_rules(check):
@@ -80,10 +69,9 @@ class Checks(upgradecheck.UpgradeCommands):
             return Result(Code.SUCCESS,
                           'Skipped: the %s driver has no versioned schema.'
                           % type(connection).__module__)
-        # The driver owns its engine; the check only reads the version.
-        current = migration.current_revision(connection._engine)
+        current = migration.current_revision(connection.engine)
         head = migration.head_revision()
-        if current is None and _has_panko10_tables(connection._engine):
+        if current is None and _has_panko10_tables(connection.engine):
             return Result(Code.FAILURE,
                           'The database has the schema of Panko 10: run '
                           'panko-dbsync to upgrade it in place.')
@@ -141,7 +129,7 @@ class Checks(upgradecheck.UpgradeCommands):
 
 def main(argv=None):
     conf = cfg.ConfigOpts()
-    register_options(conf)
+    service.register_options(conf)
     return upgradecheck.main(
         conf, project='panko', upgrade_command=Checks(conf),
         argv=sys.argv[1:] if argv is None else argv)

@@ -228,6 +228,11 @@ class Connection(base.Connection):
         with self._connect():
             pass
 
+    @property
+    def engine(self):
+        """The SQLAlchemy engine, for checks that read the schema."""
+        return self._engine
+
     @contextlib.contextmanager
     def _connect(self, transaction=False):
         """A connection, with database failures as storage errors."""

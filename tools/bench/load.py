@@ -34,7 +34,7 @@ TABLES = [tables.event] + [impl_sqlalchemy.TRAIT_TABLES[dtype]
 def run(url, count, seed, workers=2):
     engine = databases.engine_of(url)
     connection = databases.connect(url)
-    db = connection._engine
+    db = connection.engine
     with db.begin() as conn:
         existing = conn.scalar(sa.select(sa.func.count()).select_from(
             tables.event))

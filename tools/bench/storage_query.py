@@ -32,7 +32,7 @@ def _marker(connection, query, pages):
 
 
 def _count(connection):
-    with connection._engine.connect() as conn:
+    with connection.engine.connect() as conn:
         return conn.scalar(sa.select(sa.func.count()).select_from(
             tables.event))
 

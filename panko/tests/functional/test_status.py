@@ -10,6 +10,7 @@ from oslo_config import cfg
 import pytest
 import sqlalchemy as sa
 
+from panko import service
 from panko import storage
 from panko.cmd import status
 from panko.storage.sqlalchemy import migration
@@ -97,7 +98,7 @@ def test_unreachable_storage_fails(tmp_path):
 
 def make_checks(directory, url='log://', policy_file=None):
     conf = cfg.ConfigOpts()
-    status.register_options(conf)
+    service.register_options(conf)
     conf([], project='panko',
          default_config_files=[write_config(directory, url, policy_file)])
     return status.Checks(conf)
