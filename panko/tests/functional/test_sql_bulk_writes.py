@@ -4,10 +4,18 @@ On PostgreSQL a batch travels as one JSON document per table; these
 values are the ones such an encoding could alter.
 """
 
+import collections
 import datetime
 import math
 
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from panko import storage
+from panko.storage import impl_sqlalchemy
 from panko.storage import models
+from panko.storage.sqlalchemy import tables
+from panko.tests import conftest
 
 T = models.Trait
 WHEN = datetime.datetime(2026, 3, 1, 12, 0, 0, 1)
@@ -65,3 +73,49 @@ def test_a_large_batch_keeps_every_row(conn):
         'big-%04d' % n for n in range(990, 1000)]
     assert {t.name: t.value for t in stored[-1].traits} == {
         'n': 999, 's': 'v999'}
+
+
+def test_trait_rows_come_and_go_with_their_event(empty_database_url):
+    """No trait row outlives its event, keys or no keys.
+
+    PostgreSQL has no foreign key from the trait tables to ``event``
+    (migration c1_pg_trait_no_event_fk): the driver keeps them in step.
+    """
+    conn = storage.get_connection(conftest.make_conf(empty_database_url),
+                                  empty_database_url)
+    conn.upgrade()
+    now = timeutils.utcnow()
+    old, recent = (now - datetime.timedelta(days=2),
+                   now - datetime.timedelta(hours=1))
+    events = [models.Event('m-%d' % n, 'compute.instance.update',
+                           old if n < 3 else recent,
+                           [T('name', T.TEXT_TYPE, 'vm-%d' % n),
+                            T('n', T.INT_TYPE, n), T('f', T.FLOAT_TYPE, 0.5),
+                            T('at', T.DATETIME_TYPE, WHEN)])
+              for n in range(5)]
+    conn.record_events(events)
+    # A batch repeating stored events adds no trait rows for them.
+    assert conn.record_events(events[:2]).duplicates == ['m-0', 'm-1']
+    assert trait_rows_per_event(conn) == {
+        'm-%d' % n: 4 for n in range(5)}
+    assert conn.clear_expired_data(86400) == 3
+    assert trait_rows_per_event(conn) == {'m-3': 4, 'm-4': 4}
+    assert orphan_trait_rows(conn) == 0
+
+
+def trait_rows_per_event(conn):
+    counts = collections.Counter()
+    with conn.engine.connect() as c:
+        for table in impl_sqlalchemy.TRAIT_TABLES.values():
+            counts.update(c.scalars(
+                sa.select(tables.event.c.message_id).join(
+                    table, table.c.event_id == tables.event.c.id)))
+    return dict(counts)
+
+
+def orphan_trait_rows(conn):
+    with conn.engine.connect() as c:
+        return sum(c.scalar(
+            sa.select(sa.func.count()).select_from(table).where(
+                ~table.c.event_id.in_(sa.select(tables.event.c.id))))
+            for table in impl_sqlalchemy.TRAIT_TABLES.values())
