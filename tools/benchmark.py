@@ -2,6 +2,7 @@
 """The panko benchmark suite: one command, one subcommand per measure.
 
     tools/benchmark.py ingest [--engine E] [--events N]
+    tools/benchmark.py dispatcher [--events N] [--sizes 100,1]
     tools/benchmark.py load --engine E --events N
     tools/benchmark.py storage-query --engine E
     tools/benchmark.py query --url http://127.0.0.1:8977

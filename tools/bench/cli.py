@@ -3,6 +3,7 @@
 import argparse
 
 from bench import databases
+from bench import dispatcher
 from bench import footprint
 from bench import http_query
 from bench import ingest
@@ -24,6 +25,23 @@ def main(argv=None):
     sub.add_argument('--events', type=int, default=100000)
     _common(sub)
     sub.set_defaults(func=_ingest)
+
+    sub = commands.add_parser(
+        'dispatcher', help='events/s from a RabbitMQ backlog through '
+                           'panko-dispatcher into PostgreSQL')
+    sub.add_argument('--events', type=int, default=100000)
+    sub.add_argument('--sizes', default='100,1',
+                     help='events per message, comma-separated '
+                          '(default 100,1)')
+    sub.add_argument('--workers', default='1,2',
+                     help='worker counts, comma-separated (default 1,2)')
+    sub.add_argument('--batch-size', type=int,
+                     help='[dispatcher] batch_size (default: its default)')
+    sub.add_argument('--prefetch', type=int,
+                     help='[oslo_messaging_rabbit] rabbit_qos_prefetch_count'
+                          " (default: the dispatcher's)")
+    _common(sub)
+    sub.set_defaults(func=_dispatcher)
 
     sub = commands.add_parser(
         'load', help='fill a store to N events quickly (bulk paths)')
@@ -66,6 +84,8 @@ def main(argv=None):
                      default='postgresql',
                      help='engine to load and query (default postgresql)')
     sub.add_argument('--ingest-events', type=int, default=100000)
+    sub.add_argument('--dispatcher-events', type=int, default=100000,
+                     help='events for the dispatcher cases (0: skip them)')
     sub.add_argument('--events', type=int, default=1000000,
                      help='events to load before querying')
     sub.add_argument('--api-url',
@@ -99,6 +119,32 @@ def _ingest(args):
                 [('engine', 'engine'), ('events', 'events'),
                  ('seconds', 'seconds'), ('events_per_second', 'events/s')],
                 rows, args.json)
+
+
+DISPATCHER_COLUMNS = [
+    ('events_per_message', 'events/message'), ('messages', 'messages'),
+    ('workers', 'workers'), ('steady_events_per_s', 'events/s'),
+    ('with_startup_events_per_s', 'with start-up'),
+    ('worker_rss_mb_max', 'worker RSS MB'),
+    ('cpu', 'CPU us/event: dispatcher, RabbitMQ, PostgreSQL')]
+
+
+def _dispatcher(args):
+    rows = dispatcher.run(args.events, _numbers(args.sizes),
+                          _numbers(args.workers), args.seed,
+                          args.batch_size, args.prefetch)
+    report.emit('dispatcher', rows, DISPATCHER_COLUMNS,
+                [_with_cpu(row) for row in rows], args.json)
+
+
+def _numbers(text):
+    return [int(item) for item in text.split(',')]
+
+
+def _with_cpu(row):
+    cpu = row['cpu_us_per_event']
+    return dict(row, cpu='%(dispatcher)d, %(rabbitmq)d, %(postgresql)d'
+                % cpu)
 
 
 def _load(args):
@@ -157,16 +203,26 @@ def _all(args):
     """Every measure in one run, one JSON document."""
     ingested = [ingest.run(engine, args.ingest_events, args.seed)
                 for engine in databases.ENGINES]
+    dispatched = (dispatcher.run(args.dispatcher_events, [100, 1], [1, 2],
+                                 args.seed)
+                  if args.dispatcher_events else [])
     url = databases.create(args.engine)
     loaded = load.run(url, args.events, args.seed)
     queried = storage_query.run(url, args.seed)
-    results = {'ingest': ingested, 'load': loaded,
+    results = {'ingest': ingested, 'dispatcher': dispatched, 'load': loaded,
                'storage_query': queried, 'footprint': footprint.run(url)}
     if args.api_url:
         results['http_query'] = http_query.run(args.api_url, args.seed)
     rows = [{'measure': 'ingest %s' % row['engine'],
              'value': row['events_per_second'], 'unit': 'events/s'}
             for row in ingested]
+    for row in dispatched:
+        case = ('dispatcher %(events_per_message)d-event messages, '
+                '%(workers)d worker(s)' % row)
+        rows.append({'measure': case, 'value': row['steady_events_per_s'],
+                     'unit': 'events/s'})
+        rows.append({'measure': case + ', worker RSS',
+                     'value': row['worker_rss_mb_max'], 'unit': 'MB'})
     for mode in ('storage_query', 'http_query'):
         for query in results.get(mode, {}).get('queries', []):
             rows.append({'measure': '%s %s' % (mode, query['name']),

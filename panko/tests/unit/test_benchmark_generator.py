@@ -67,3 +67,19 @@ def test_owners_are_skewed(events):
                                    for e in events if e.trait('project_id'))
     assert len(users) > 100 and len(projects) > 50
     assert users.most_common(1)[0][1] > 10 * (len(events) / 1000)
+
+
+def test_dispatcher_benchmark_sends_what_panko_stores_unchanged(events):
+    """The end-to-end benchmark's messages are signed Ceilometer events
+    that parse back to the generated events, nothing rejected."""
+    from bench import dispatcher
+    from panko.ingestion import wire
+
+    serialized = json.loads(json.dumps(
+        [dispatcher.to_wire(event) for event in events[:200]]))
+    parsed, rejected = wire.parse_events(serialized, dispatcher.SECRET)
+    assert rejected == []
+    assert ([event.validated() for event in parsed]
+            == [event.validated() for event in events[:200]])
+    tampered = dict(serialized[0], event_type='forged')
+    assert wire.parse_events([tampered], dispatcher.SECRET)[0] == []
