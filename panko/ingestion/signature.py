@@ -16,6 +16,15 @@ SIGNATURE_FIELD = 'message_signature'
 
 def _as_bytes(value):
     """The value as Ceilometer's decode_unicode() leaves it, keys sorted."""
+    kind = type(value)
+    if kind is str:
+        return value.encode('utf-8')
+    if kind is list:
+        return [_as_bytes(item) for item in value]
+    if kind is dict:
+        return {_as_bytes(key): _as_bytes(value[key])
+                for key in sorted(value)}
+    # Subclasses, which JSON decoding never makes: the same, more slowly.
     if isinstance(value, str):
         return value.encode('utf-8')
     if isinstance(value, list):
@@ -27,34 +36,45 @@ def _as_bytes(value):
 
 
 def _text(value):
-    if isinstance(value, str):
+    if type(value) is str:
         return value
     if isinstance(value, list):
         return str(_as_bytes(value))
     return str(value)
 
 
-def signed_stream(event, prefix=''):
-    """Yield the (name, text) pairs that are hashed, in order."""
+def _flatten(event, prefix, parts):
+    """Append the names and texts that are hashed, in order, to parts."""
     for key in sorted(event):
         if not prefix and key == SIGNATURE_FIELD:
             continue
         value = event[key]
         if isinstance(value, dict):
-            yield from signed_stream(value, '%s%s:' % (prefix, key))
+            _flatten(value, '%s%s:' % (prefix, key), parts)
         else:
-            yield prefix + key, _text(value)
+            parts.append(prefix + key)
+            parts.append(_text(value))
+
+
+def signed_stream(event):
+    """The (name, text) pairs that are hashed, in order."""
+    parts = []
+    _flatten(event, '', parts)
+    return list(zip(parts[0::2], parts[1::2], strict=True))
 
 
 def compute_signature(event, secret):
-    """The hex signature of a serialized event dict; '' without a secret."""
+    """The hex signature of a serialized event dict; '' without a secret.
+
+    The names and texts are hashed as one string: HMAC over their
+    concatenation is HMAC over each in turn, for a fraction of the calls.
+    """
     if not secret:
         return ''
-    mac = hmac.new(secret.encode('utf-8'), digestmod=hashlib.sha256)
-    for name, text in signed_stream(event):
-        mac.update(name.encode('utf-8'))
-        mac.update(text.encode('utf-8'))
-    return mac.hexdigest()
+    parts = []
+    _flatten(event, '', parts)
+    return hmac.new(secret.encode('utf-8'), ''.join(parts).encode('utf-8'),
+                    hashlib.sha256).hexdigest()
 
 
 def verify_signature(event, secret):

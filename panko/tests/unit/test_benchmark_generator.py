@@ -10,7 +10,9 @@ import pytest
 TOOLS = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'tools')
 sys.path.insert(0, os.path.abspath(TOOLS))
 generator = pytest.importorskip('bench.generator')
+dispatcher = pytest.importorskip('bench.dispatcher')
 
+from panko.ingestion import wire  # noqa: E402
 from panko.storage import models  # noqa: E402
 
 T = models.Trait
@@ -72,9 +74,6 @@ def test_owners_are_skewed(events):
 def test_dispatcher_benchmark_sends_what_panko_stores_unchanged(events):
     """The end-to-end benchmark's messages are signed Ceilometer events
     that parse back to the generated events, nothing rejected."""
-    from bench import dispatcher
-    from panko.ingestion import wire
-
     serialized = json.loads(json.dumps(
         [dispatcher.to_wire(event) for event in events[:200]]))
     parsed, rejected = wire.parse_events(serialized, dispatcher.SECRET)

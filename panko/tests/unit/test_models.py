@@ -117,3 +117,28 @@ def test_validated_rejects_traits_that_do_not_fit(trait):
 ])
 def test_sort_order_ends_with_message_id(sort, expected):
     assert models.Pagination(sort=sort).sort_order() == expected
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('2026-11-27T10:00:00.123456', datetime.datetime(
+        2026, 11, 27, 10, 0, 0, 123456)),
+    ('2026-11-27T10:00:00+02:00', datetime.datetime(2026, 11, 27, 8)),
+    ('2026-11-27T10:00:00Z', datetime.datetime(2026, 11, 27, 10)),
+    ('2026-11-27 10:00:00', datetime.datetime(2026, 11, 27, 10)),
+    ('2026-11-27T10:00:00.1234567', datetime.datetime(
+        2026, 11, 27, 10, 0, 0, 123456)),
+    ('2026-11-27', datetime.datetime(2026, 11, 27)),
+    # Forms only iso8601 reads:
+    ('20261127T100000Z', datetime.datetime(2026, 11, 27, 10)),
+    ('2026-11-27T10:00:00.5-0130', datetime.datetime(
+        2026, 11, 27, 11, 30, 0, 500000)),
+])
+def test_datetimes_are_read_in_every_iso8601_form(text, expected):
+    assert models.normalize_datetime(text) == expected
+
+
+@pytest.mark.parametrize('text', ['', 'yesterday', '2026-13-01T00:00:00',
+                                  '2026-11-27T25:00:00'])
+def test_datetimes_that_are_not_iso8601_are_refused(text):
+    with pytest.raises(ValueError):
+        models.normalize_datetime(text)
