@@ -25,6 +25,7 @@ from panko import storage
 from panko.api import hooks
 from panko.api import policies
 from panko.api.controllers import root
+from panko.api.controllers.v2 import base
 from panko.api.controllers.v2 import root as v2_root
 
 LOG = log.getLogger(__name__)
@@ -44,6 +45,7 @@ def setup_app(conf):
     # Event types contain dots: never read a dot as a file extension.
     return pecan.make_app(v2_root.V2Controller(),
                           hooks=app_hooks,
+                          custom_renderers={'wsmejson': base.JSONRenderer},
                           guess_content_type_from_ext=False)
 
 

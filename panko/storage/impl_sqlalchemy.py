@@ -71,6 +71,14 @@ def event_row(event, type_ids):
     return row
 
 
+def _raw_document(text):
+    return json.loads(text) if text else {}
+
+
+def _raw_text(text):
+    return text or '{}'
+
+
 def trait_rows(event, event_id):
     """(dtype, row) for each trait of a validated event."""
     return [(trait.dtype, {'event_id': event_id, 'key': trait.name,
@@ -379,7 +387,7 @@ class Connection(base.Connection):
 
     # Reading
 
-    def get_events(self, event_filter, pagination=None):
+    def get_events(self, event_filter, pagination=None, raw_as_json=False):
         pagination = pagination or models.Pagination()
         order = pagination.sort_order()
         owner_branches = self._owner_branches(event_filter)
@@ -395,11 +403,12 @@ class Connection(base.Connection):
             rows = conn.execute(self._page_query(
                 conditions, owner_branches, order, pagination.limit)).all()
             traits = self._traits_of(conn, [row.id for row in rows])
+        decode = _raw_text if raw_as_json else _raw_document
         return [models.Event(message_id=row.message_id,
                              event_type=row.event_type,
                              generated=row.generated,
                              traits=traits.get(row.id, []),
-                             raw=json.loads(row.raw) if row.raw else {})
+                             raw=decode(row.raw))
                 for row in rows]
 
     def _conditions(self, conn, event_filter):
