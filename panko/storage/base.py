@@ -87,8 +87,15 @@ class Connection(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
-    def get_events(self, event_filter, pagination=None):
-        """Return a list of events matching an EventFilter, in order."""
+    def get_events(self, event_filter, pagination=None, raw_as_json=False):
+        """Return a list of events matching an EventFilter, in order.
+
+        The traits of each event are sorted by name. With ``raw_as_json``
+        each event's ``raw`` is the JSON text of its raw document as
+        stored, which is what ``json.dumps`` wrote when it was recorded,
+        instead of the decoded document: the API puts that text in its
+        answers as it is instead of decoding and encoding it again.
+        """
 
     @abc.abstractmethod
     def get_event_types(self):

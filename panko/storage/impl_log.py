@@ -24,7 +24,7 @@ class Connection(base.Connection):
             result.stored.append(event.message_id)
         return result
 
-    def get_events(self, event_filter, pagination=None):
+    def get_events(self, event_filter, pagination=None, raw_as_json=False):
         return []
 
     def get_event_types(self):

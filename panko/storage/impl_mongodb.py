@@ -329,7 +329,7 @@ class Connection(base.Connection):
 
     # Reading
 
-    def get_events(self, event_filter, pagination=None):
+    def get_events(self, event_filter, pagination=None, raw_as_json=False):
         pagination = pagination or models.Pagination()
         order = pagination.sort_order()
         if pagination.limit == 0:
@@ -355,7 +355,8 @@ class Connection(base.Connection):
             traits=sorted((_trait_from_element(element)
                            for element in document['traits']),
                           key=lambda trait: trait.name),
-            raw=json.loads(document['raw']))
+            raw=(document['raw'] if raw_as_json
+                 else json.loads(document['raw'])))
             for document in documents]
 
     @staticmethod

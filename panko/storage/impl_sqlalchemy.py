@@ -4,6 +4,7 @@ import contextlib
 import datetime
 import functools
 import json
+import operator
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -69,6 +70,14 @@ def event_row(event, type_ids):
         is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
         row[name] = trait.value if is_text else None
     return row
+
+
+def _raw_document(text):
+    return json.loads(text) if text else {}
+
+
+def _raw_text(text):
+    return text or '{}'
 
 
 def trait_rows(event, event_id):
@@ -163,9 +172,10 @@ def _without_parallel_plans(dbapi_connection, connection_record):
     dbapi_connection.commit()
 
 
-#: Position of each type's value among the value columns of _traits_query.
-_VALUE_COLUMN = {dtype: position
+#: Index of each type's value column in a row of _traits_query.
+_VALUE_COLUMN = {dtype: 3 + position
                  for position, dtype in enumerate(TRAIT_TABLES)}
+_BY_NAME = operator.attrgetter('name')
 
 
 @functools.lru_cache
@@ -379,7 +389,7 @@ class Connection(base.Connection):
 
     # Reading
 
-    def get_events(self, event_filter, pagination=None):
+    def get_events(self, event_filter, pagination=None, raw_as_json=False):
         pagination = pagination or models.Pagination()
         order = pagination.sort_order()
         owner_branches = self._owner_branches(event_filter)
@@ -395,11 +405,12 @@ class Connection(base.Connection):
             rows = conn.execute(self._page_query(
                 conditions, owner_branches, order, pagination.limit)).all()
             traits = self._traits_of(conn, [row.id for row in rows])
+        decode = _raw_text if raw_as_json else _raw_document
         return [models.Event(message_id=row.message_id,
                              event_type=row.event_type,
                              generated=row.generated,
                              traits=traits.get(row.id, []),
-                             raw=json.loads(row.raw) if row.raw else {})
+                             raw=decode(row.raw))
                 for row in rows]
 
     def _conditions(self, conn, event_filter):
@@ -537,11 +548,13 @@ class Connection(base.Connection):
         # One fetchall: row by row costs as much again for a page.
         rows = conn.execute(_traits_query(conn.dialect.name),
                             {'event_ids': list(event_ids)}).all()
-        for event_id, key, dtype, *values in rows:
-            traits.setdefault(event_id, []).append(
-                models.Trait(key, dtype, values[_VALUE_COLUMN[dtype]]))
+        # Indexing the rows costs less than unpacking them: 1,600 a page.
+        for row in rows:
+            dtype = row[2]
+            traits.setdefault(row[0], []).append(
+                models.Trait(row[1], dtype, row[_VALUE_COLUMN[dtype]]))
         for event_traits in traits.values():
-            event_traits.sort(key=lambda trait: trait.name)
+            event_traits.sort(key=_BY_NAME)
         return traits
 
     def get_event_types(self):

@@ -48,7 +48,8 @@ def main(argv=None):
     _target(sub)
     sub.add_argument('--events', type=int, default=1000000)
     sub.add_argument('--create', action='store_true',
-                     help='drop and create the benchmark database first')
+                     help='drop and create the database first (the one '
+                          '--url names, else panko_bench)')
     sub.add_argument('--workers', type=int, default=2,
                      help='processes generating rows (default 2)')
     _common(sub)
@@ -150,7 +151,7 @@ def _with_cpu(row):
 def _load(args):
     url = args.url or databases.url_of(args.engine)
     if args.create:
-        databases.create(databases.engine_of(url))
+        databases.create(databases.engine_of(url), databases.name_of(url))
     row = load.run(url, args.events, args.seed, args.workers)
     report.emit('load', [row],
                 [('engine', 'engine'), ('events', 'events'),
@@ -180,8 +181,8 @@ def _print_queries(result, args):
     report.emit('query', result, QUERY_COLUMNS, result['queries'],
                 args.json)
     if 'q1_throughput' in result:
-        print('Q1 throughput, %(clients)d clients for %(seconds)d s: '
-              '%(requests_per_second).1f requests/s'
+        print('Q1 throughput, %(clients)d clients (%(client)s) for '
+              '%(seconds)d s: %(requests_per_second).1f requests/s'
               % result['q1_throughput'])
 
 

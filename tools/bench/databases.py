@@ -33,6 +33,21 @@ def engine_of(url):
     return sa.engine.make_url(url).get_backend_name()
 
 
+def name_of(url):
+    """The name ``create`` and ``drop`` give the database of ``url``."""
+    url = sa.engine.make_url(url)
+    if url.get_backend_name() != 'sqlite':
+        return url.database
+    directory, file_name = os.path.split(url.database or '')
+    name, extension = os.path.splitext(file_name)
+    if (extension != '.sqlite'
+            or os.path.abspath(directory) != os.path.abspath(
+                SQLITE_DIRECTORY)):
+        raise ValueError('%s is not a benchmark database: create SQLite '
+                         'ones as %s' % (url, _sqlite_path('NAME')))
+    return name
+
+
 def _sqlite_path(name):
     return os.path.join(SQLITE_DIRECTORY, name + '.sqlite')
 

@@ -226,5 +226,6 @@ def throughput(make_call):
         thread.start()
     for thread in threads:
         thread.join()
-    return {'clients': THREADS, 'seconds': SECONDS,
+    return {'client': 'python threads', 'clients': THREADS,
+            'seconds': SECONDS,
             'requests_per_second': round(sum(done) / SECONDS, 1)}

@@ -1,6 +1,8 @@
 """The storage scenarios, run on every storage backend."""
 
+import dataclasses
 import datetime
+import json
 
 from oslo_utils import timeutils
 import pytest
@@ -84,6 +86,22 @@ class TestRecordAndRead:
              T('project_id', 1, 'p1'), T('user_id', 1, 'u1'),
              T('name', 1, 'vm-\u00fc \u2603'), T('big', 2, 2 ** 62),
              T('tiny', 3, 1e-05)], key=lambda trait: trait.name)
+
+    def test_raw_as_json_is_the_text_json_dumps_wrote(self, conn):
+        raws = [{'z': 1, 'a': [0.1, 1e16, -0.0, 2.5e-07, 2 ** 70, None,
+                               True]},
+                {'u': '\u00e9 \u2603 \U0001f600', 'q': '"\\/\n\t\x01'},
+                {}]
+        conn.record_events([make_event(n, raw=raw)
+                            for n, raw in enumerate(raws)])
+        decoded = conn.get_events(models.EventFilter())
+        encoded = conn.get_events(models.EventFilter(), raw_as_json=True)
+        assert [event.raw for event in decoded] == raws
+        assert [event.raw for event in encoded] == [
+            json.dumps(raw) for raw in raws]
+        assert [dataclasses.replace(event, raw=None) for event in encoded
+                ] == [dataclasses.replace(event, raw=None)
+                      for event in decoded]
 
     def test_aware_times_are_stored_as_utc(self, conn):
         plus_two = datetime.timezone(datetime.timedelta(hours=2))

@@ -25,7 +25,8 @@ class EventsController(rest.RestController):
         rbac.restrict(event_filter, all_tenants)
         page = base.pagination(pecan.request.cfg, limit, sort, marker)
         try:
-            events = pecan.request.storage.get_events(event_filter, page)
+            events = pecan.request.storage.get_events(
+                event_filter, page, raw_as_json=True)
         except storage.InvalidMarker:
             raise base.InvalidInput('marker', marker,
                                     'no such event is visible to you')
@@ -39,7 +40,7 @@ class EventsController(rest.RestController):
             models.EventFilter(message_id=message_id),
             base.parse_boolean_parameter('all_tenants', all_tenants))
         events = pecan.request.storage.get_events(
-            event_filter, models.Pagination(limit=1))
+            event_filter, models.Pagination(limit=1), raw_as_json=True)
         if not events:
             raise base.NotFound('Event %s not found' % message_id)
         return base.event_document(events[0])

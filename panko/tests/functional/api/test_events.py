@@ -1,10 +1,13 @@
 """GET /v2/events and /v2/events/{message_id}: output, filters, pages."""
 
+import datetime
 import json
+from xml.etree import ElementTree
 
 import pytest
 
 from panko.tests import conftest
+from panko.tests.functional.api import data
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import LAYOUT
 from panko.tests.functional.api.data import ids
@@ -82,6 +85,75 @@ class TestOutput:
         assert listing.body.count(b'<item><message_id>') == 2
         assert (b'<item><name>instance_id</name><type>string</type>'
                 b'<value>vm-0</value></item>' in listing.body)
+
+
+#: Raw documents whose JSON text is easy to get wrong.
+AWKWARD_RAWS = [
+    {'z': 1, 'a': [0.1, 1e16, -0.0, 2.5e-07, 2 ** 70, None, True, False]},
+    {'u': '\u00e9 \u2603 \U0001f600', 'q': '"\\/\n\t\x01',
+     'nested': {'deep': [[], {}, [{'x': -1.5}]]}},
+    {},
+]
+
+
+@pytest.fixture
+def awkward_events(conn):
+    """Events with the awkward raw documents and traits given unsorted."""
+    stored = []
+    for number, raw in enumerate(AWKWARD_RAWS):
+        event = data.make_event('odd-%02d' % number, 'odd.event', 'p1',
+                                'u1', number)
+        event.raw = raw
+        event.traits.append(data.T('name', data.T.TEXT_TYPE,
+                                   'vm-\u00fc "\u2603"'))
+        event.traits.reverse()
+        stored.append(event)
+    assert len(conn.record_events(stored).stored) == len(stored)
+    return stored
+
+
+def expected_json(event):
+    """The document of ``event`` as WSME answered it, built another way."""
+    def value(trait):
+        if isinstance(trait.value, datetime.datetime):
+            return trait.value.isoformat()
+        return str(trait.value)
+    return {'message_id': event.message_id,
+            'event_type': event.event_type,
+            'generated': event.generated.isoformat(),
+            'traits': [{'name': trait.name,
+                        'type': data.T.TYPE_NAMES[trait.dtype],
+                        'value': value(trait)}
+                       for trait in sorted(event.traits,
+                                           key=lambda trait: trait.name)],
+            'raw': event.raw}
+
+
+class TestExactOutput:
+    """The answers are, byte for byte, json.dumps of the documents."""
+
+    def test_listing(self, api, awkward_events):
+        response = listing(api)
+        assert response.content_type == 'application/json'
+        assert response.body == json.dumps(
+            [expected_json(event) for event in awkward_events]).encode()
+
+    def test_one_event(self, api, awkward_events):
+        for event in awkward_events:
+            response = api.get('/v2/events/' + event.message_id,
+                               headers=ADMIN)
+            assert response.body == json.dumps(
+                expected_json(event)).encode()
+
+    def test_empty_listing(self, api, conn):
+        assert listing(api).body == b'[]'
+
+    def test_xml_raw_is_its_json_text(self, api, awkward_events):
+        for event in awkward_events:
+            response = api.get('/v2/events/' + event.message_id,
+                               headers=dict(ADMIN, Accept='text/xml'))
+            root = ElementTree.fromstring(response.body)  # noqa: S314
+            assert root.find('raw').text == json.dumps(event.raw)
 
 
 class TestFilters:
