@@ -11,6 +11,7 @@ from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log
 from oslo_utils import timeutils
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -97,66 +98,82 @@ def _insert_events(conn, rows):
     ).all())
 
 
-def _insert_batch_postgresql(conn, events, type_ids):
-    """Write a batch in one statement; return the message_ids stored.
+#: The columns of ``event`` in the order _copy_batch sends them.
+COPY_EVENT_COLUMNS = ('id', 'message_id', 'generated', 'event_type_id',
+                      'raw') + OWNER_COLUMNS
 
-    Events whose message_id is already stored are skipped by ON CONFLICT,
-    and their traits with them. The rows travel as one JSON document per
-    table, which both ends encode and decode in C, and the statement
-    text never changes, so psycopg prepares it once.
+
+def _copy_batch(conn, events, type_ids):
+    """PostgreSQL with psycopg: COPY the new events; return their ids.
+
+    COPY takes rows with the least work at both ends (a third less CPU
+    per event than one INSERT statement fed with JSON documents, the
+    previous way). It cannot skip rows, so the events already stored are
+    looked up first and their ids taken from the sequence; should a
+    concurrent writer store one of them meanwhile, the unique key refuses
+    the batch and _write_batch tries it again. The statements go to
+    psycopg directly, with the SQL drawn from nothing but constants.
     """
+    try:
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            cursor.execute('SELECT message_id FROM event '
+                           'WHERE message_id = ANY(%s)',
+                           ([event.message_id for event in events],))
+            existing = {message_id for message_id, in cursor}
+            new = [e for e in events if e.message_id not in existing]
+            if not new:
+                return set()
+            cursor.execute("SELECT nextval(pg_get_serial_sequence("
+                           "'event', 'id')) FROM generate_series(1, %s)",
+                           (len(new),))
+            ids = [event_id for event_id, in cursor]
+            event_rows, traits = _copy_rows(new, ids, type_ids)
+            _copy(cursor, 'event', COPY_EVENT_COLUMNS, event_rows)
+            for dtype, table in TRAIT_TABLES.items():
+                _copy(cursor, table.name, ('event_id', 'key', 'value'),
+                      traits[dtype])
+    except psycopg.Error as e:
+        raise _as_db_error(e) from e
+    return {e.message_id for e in new}
+
+
+def _copy_rows(events, ids, type_ids):
+    """The rows of ``event`` and of each trait table, as tuples."""
+    event_rows = []
     traits = {dtype: [] for dtype in TRAIT_TABLES}
-    for event in events:
+    for event_id, event in zip(ids, events, strict=True):
+        row = event_row(event, type_ids)
+        event_rows.append((event_id,) + tuple(
+            row[name] for name in COPY_EVENT_COLUMNS[1:]))
         for trait in event.traits:
-            traits[trait.dtype].append({'message_id': event.message_id,
-                                        'key': trait.name,
-                                        'value': trait.value})
-    params = {table.name: _json_rows(traits[dtype])
-              for dtype, table in TRAIT_TABLES.items()}
-    params['event'] = _json_rows([event_row(event, type_ids)
-                                  for event in events])
-    return set(conn.scalars(_postgresql_batch_statement(), params))
+            traits[trait.dtype].append((event_id, trait.name, trait.value))
+    return event_rows, traits
 
 
-def _json_rows(rows):
-    return json.dumps(rows, default=_json_default, allow_nan=False)
+def _copy(cursor, table, columns, rows):
+    if rows:
+        with cursor.copy('COPY %s (%s) FROM STDIN'
+                         % (table, ', '.join(columns))) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
-def _json_default(value):
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    raise TypeError('%r is not JSON serializable' % (value,))
+def _as_db_error(error):
+    """The oslo.db exception SQLAlchemy would have raised for ``error``.
 
-
-def _json_records(name, columns):
-    """The rows of JSON parameter ``name`` as a table of ``columns``."""
-    rows = sa.cast(sa.bindparam(name, type_=sa.Text), postgresql.JSON)
-    return sa.func.json_to_recordset(rows).table_valued(
-        *[sa.column(column.name, column.type) for column in columns]
-    ).render_derived(name='%s_rows' % name, with_types=True)
-
-
-@functools.lru_cache
-def _postgresql_batch_statement():
-    """WITH new AS (INSERT events), INSERT each trait table of new."""
-    event = tables.event
-    names = ['message_id', 'generated', 'event_type_id', 'raw'] + list(
-        OWNER_COLUMNS)
-    records = _json_records('event', [event.c[name] for name in names])
-    new = postgresql.insert(event).from_select(
-        names, sa.select(*records.c)).on_conflict_do_nothing(
-        index_elements=['message_id']).returning(
-        event.c.id, event.c.message_id).cte('new')
-    trait_inserts = []
-    for table in TRAIT_TABLES.values():
-        records = _json_records(table.name, [
-            event.c.message_id, table.c.key, table.c.value])
-        trait_inserts.append(table.insert().from_select(
-            ['event_id', 'key', 'value'],
-            sa.select(new.c.id, records.c.key, records.c.value).join_from(
-                records, new, records.c.message_id == new.c.message_id),
-        ).cte('new_%s' % table.name))
-    return sa.select(new.c.message_id).add_cte(*trait_inserts)
+    COPY goes to psycopg directly, past the engine's error handlers.
+    """
+    if isinstance(error, psycopg.errors.UniqueViolation):
+        return db_exc.DBDuplicateEntry(inner_exception=error)
+    if isinstance(error, psycopg.errors.ForeignKeyViolation):
+        return db_exc.DBReferenceError(
+            error.diag.table_name, error.diag.constraint_name, None, None,
+            inner_exception=error)
+    if isinstance(error, psycopg.errors.DeadlockDetected):
+        return db_exc.DBDeadlock(error)
+    if isinstance(error, psycopg.OperationalError):
+        return db_exc.DBConnectionError(error)
+    return db_exc.DBError(error)
 
 
 def _without_parallel_plans(dbapi_connection, connection_record):
@@ -312,8 +329,8 @@ class Connection(base.Connection):
     def _insert(self, conn, events):
         type_ids = self._get_event_type_ids(
             conn, {event.event_type for event in events})
-        if conn.dialect.name == 'postgresql':
-            stored = _insert_batch_postgresql(conn, events, type_ids)
+        if conn.dialect.driver == 'psycopg':
+            stored = _copy_batch(conn, events, type_ids)
         else:
             stored = self._insert_batch(conn, events, type_ids)
         new = [event for event in events if event.message_id in stored]

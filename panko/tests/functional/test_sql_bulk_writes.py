@@ -1,7 +1,8 @@
 """Values that the bulk write paths must carry unchanged.
 
-On PostgreSQL a batch travels as one JSON document per table; these
-values are the ones such an encoding could alter.
+On PostgreSQL a batch travels as COPY rows in its text format; these
+values are the ones such an encoding could alter (quotes, backslashes,
+tabs and newlines are its delimiters and escapes).
 """
 
 import collections

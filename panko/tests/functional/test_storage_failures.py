@@ -12,10 +12,12 @@ from panko.storage import models
 from panko.tests import conftest
 from panko.tests.functional import test_storage
 
-#: A statement in the middle of record_events' transaction: PostgreSQL
-#: writes a whole batch in one statement, the others a statement per
-#: table after the events.
-MID_BATCH = {'postgresql': 'WITH "new"', 'mysql': 'INSERT INTO trait_int'}
+#: A moment in the middle of record_events' transaction: on PostgreSQL
+#: after the event ids are drawn, so that the COPY of the rows (which goes
+#: to psycopg directly) is what fails; elsewhere before a trait table's
+#: INSERT, after the events'.
+MID_BATCH = {'postgresql': ('after_cursor_execute', 'SELECT nextval'),
+             'mysql': ('before_cursor_execute', 'INSERT INTO trait_int')}
 KILL = {
     'postgresql': ('SELECT pg_backend_pid()',
                    'SELECT pg_terminate_backend(%d)'),
@@ -24,12 +26,14 @@ KILL = {
 
 
 @contextlib.contextmanager
-def connection_killed_before(statement_prefix, admin_url):
-    """Kill the session that is about to run a matching statement.
+def connection_killed_at(moment, admin_url):
+    """Kill the session before or after it runs a matching statement.
 
-    The session is killed from another connection, as a server restart or
-    a network failure would end it: the statement then fails for real.
+    ``moment`` is (SQLAlchemy cursor event, statement prefix). The session
+    is killed from another connection, as a server restart or a network
+    failure would end it: what it runs next fails for real.
     """
+    event_name, statement_prefix = moment
     admin = sa.create_engine(admin_url, isolation_level='AUTOCOMMIT')
     killed = []
 
@@ -37,17 +41,20 @@ def connection_killed_before(statement_prefix, admin_url):
         if killed or not statement.startswith(statement_prefix):
             return
         find_session, kill_session = KILL[conn.dialect.name]
-        cursor.execute(find_session)
-        session_id = cursor.fetchone()[0]
+        # A cursor of its own: the statement's results stay unread.
+        own_cursor = cursor.connection.cursor()
+        own_cursor.execute(find_session)
+        session_id = own_cursor.fetchone()[0]
+        own_cursor.close()
         with admin.connect() as admin_conn:
             admin_conn.exec_driver_sql(kill_session % session_id)
         killed.append(session_id)
 
-    sa.event.listen(sa.engine.Engine, 'before_cursor_execute', kill)
+    sa.event.listen(sa.engine.Engine, event_name, kill)
     try:
         yield killed
     finally:
-        sa.event.remove(sa.engine.Engine, 'before_cursor_execute', kill)
+        sa.event.remove(sa.engine.Engine, event_name, kill)
         admin.dispose()
 
 
@@ -59,7 +66,7 @@ def test_lost_connection_mid_batch_commits_nothing(engine_name, tmp_path):
         conn.record_events([test_storage.make_event(0)])
         batch = [test_storage.make_event(n) for n in range(1, 6)]
 
-        with connection_killed_before(MID_BATCH[engine_name],
+        with connection_killed_at(MID_BATCH[engine_name],
                                       conftest.SERVER_URLS[engine_name]
                                       ) as killed:
             with pytest.raises(storage.StorageUnavailable):
