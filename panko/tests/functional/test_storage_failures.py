@@ -8,16 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from panko import storage
+from panko.storage import impl_sqlalchemy
 from panko.storage import models
 from panko.tests import conftest
 from panko.tests.functional import test_storage
 
-#: A moment in the middle of record_events' transaction: on PostgreSQL
-#: after the event ids are drawn, so that the COPY of the rows (which goes
-#: to psycopg directly) is what fails; elsewhere before a trait table's
-#: INSERT, after the events'.
-MID_BATCH = {'postgresql': ('after_cursor_execute', 'SELECT nextval'),
-             'mysql': ('before_cursor_execute', 'INSERT INTO trait_int')}
+#: Find one's own session, and end another's.
 KILL = {
     'postgresql': ('SELECT pg_backend_pid()',
                    'SELECT pg_terminate_backend(%d)'),
@@ -25,50 +21,71 @@ KILL = {
 }
 
 
-@contextlib.contextmanager
-def connection_killed_at(moment, admin_url):
-    """Kill the session before or after it runs a matching statement.
-
-    ``moment`` is (SQLAlchemy cursor event, statement prefix). The session
-    is killed from another connection, as a server restart or a network
-    failure would end it: what it runs next fails for real.
+class SessionKiller:
+    """Ends a database session from another connection, as a server
+    restart or a network failure would: what it runs next fails for real.
     """
-    event_name, statement_prefix = moment
-    admin = sa.create_engine(admin_url, isolation_level='AUTOCOMMIT')
-    killed = []
 
-    def kill(conn, cursor, statement, parameters, context, executemany):
-        if killed or not statement.startswith(statement_prefix):
-            return
-        find_session, kill_session = KILL[conn.dialect.name]
-        # A cursor of its own: the statement's results stay unread.
-        own_cursor = cursor.connection.cursor()
-        own_cursor.execute(find_session)
-        session_id = own_cursor.fetchone()[0]
-        own_cursor.close()
-        with admin.connect() as admin_conn:
+    def __init__(self, engine_name, admin_url):
+        self.engine_name = engine_name
+        self.admin = sa.create_engine(admin_url, isolation_level='AUTOCOMMIT')
+        self.killed = []
+
+    def kill(self, dbapi_connection):
+        find_session, kill_session = KILL[self.engine_name]
+        cursor = dbapi_connection.cursor()
+        cursor.execute(find_session)
+        session_id = cursor.fetchone()[0]
+        cursor.close()
+        with self.admin.connect() as admin_conn:
             admin_conn.exec_driver_sql(kill_session % session_id)
-        killed.append(session_id)
+        self.killed.append(session_id)
 
-    sa.event.listen(sa.engine.Engine, event_name, kill)
+
+@contextlib.contextmanager
+def connection_killed_mid_batch(engine_name, admin_url, monkeypatch):
+    """Kill the writer's session after its events, before a trait table.
+
+    PostgreSQL's rows go by COPY, straight to psycopg: the session is
+    killed as the trait_int rows are about to be copied. The other
+    engines' are INSERTs: it is killed before the trait_int one.
+    """
+    killer = SessionKiller(engine_name, admin_url)
+    if engine_name == 'postgresql':
+        copy = impl_sqlalchemy._copy
+
+        def killing_copy(cursor, table, columns, rows):
+            if table == 'trait_int' and not killer.killed:
+                killer.kill(cursor.connection)
+            return copy(cursor, table, columns, rows)
+        monkeypatch.setattr(impl_sqlalchemy, '_copy', killing_copy)
+        hook = None
+    else:
+        def hook(conn, cursor, statement, parameters, context, executemany):
+            if statement.startswith('INSERT INTO trait_int') and (
+                    not killer.killed):
+                killer.kill(cursor.connection)
+        sa.event.listen(sa.engine.Engine, 'before_cursor_execute', hook)
     try:
-        yield killed
+        yield killer.killed
     finally:
-        sa.event.remove(sa.engine.Engine, event_name, kill)
-        admin.dispose()
+        if hook is not None:
+            sa.event.remove(sa.engine.Engine, 'before_cursor_execute', hook)
+        killer.admin.dispose()
 
 
 @pytest.mark.parametrize('engine_name', ['postgresql', 'mysql'])
-def test_lost_connection_mid_batch_commits_nothing(engine_name, tmp_path):
+def test_lost_connection_mid_batch_commits_nothing(engine_name, tmp_path,
+                                                   monkeypatch):
     with conftest.temporary_database(engine_name, str(tmp_path)) as url:
         conn = storage.get_connection(conftest.make_conf(url), url)
         conn.upgrade()
         conn.record_events([test_storage.make_event(0)])
         batch = [test_storage.make_event(n) for n in range(1, 6)]
 
-        with connection_killed_at(MID_BATCH[engine_name],
-                                      conftest.SERVER_URLS[engine_name]
-                                      ) as killed:
+        with connection_killed_mid_batch(
+                engine_name, conftest.SERVER_URLS[engine_name],
+                monkeypatch) as killed:
             with pytest.raises(storage.StorageUnavailable):
                 conn.record_events(batch)
         assert killed, 'the failure was never injected'
