@@ -8,6 +8,8 @@ from oslo_utils import timeutils
 
 #: Longest text a string trait keeps; longer values are truncated.
 MAX_TEXT_LENGTH = 255
+#: PostgreSQL's text types cannot hold it.
+NUL = '\x00'
 #: Longest event type and trait name accepted.
 MAX_NAME_LENGTH = 255
 #: Longest message_id accepted (a UUID is 36 characters).
@@ -121,16 +123,23 @@ class Event:
         """Return a copy fit for storage, or raise InvalidEvent.
 
         Trait values are converted to their declared type, strings are
-        truncated to MAX_TEXT_LENGTH and traits without a value dropped.
+        truncated to MAX_TEXT_LENGTH and lose their NUL characters (which
+        PostgreSQL cannot store, so no engine keeps them), and traits
+        without a value are dropped. A NUL in a name or id refuses the
+        event.
         A trait that is already valid as given is shared with the copy.
         """
         if not self.message_id or not isinstance(self.message_id, str):
             raise InvalidEvent('message_id is missing')
+        if NUL in self.message_id:
+            raise InvalidEvent('message_id contains a NUL character')
         if len(self.message_id) > MAX_MESSAGE_ID_LENGTH:
             raise InvalidEvent('message_id is longer than %d characters'
                                % MAX_MESSAGE_ID_LENGTH)
         if not self.event_type or not isinstance(self.event_type, str):
             raise InvalidEvent('event_type is missing')
+        if NUL in self.event_type:
+            raise InvalidEvent('event_type contains a NUL character')
         if len(self.event_type) > MAX_NAME_LENGTH:
             raise InvalidEvent('event_type is longer than %d characters'
                                % MAX_NAME_LENGTH)
@@ -156,6 +165,9 @@ class Event:
             return trait
         if not trait.name or not isinstance(trait.name, str):
             raise InvalidEvent('a trait has no name')
+        if NUL in trait.name:
+            raise InvalidEvent('trait name %r contains a NUL character'
+                               % trait.name[:40])
         if len(trait.name) > MAX_NAME_LENGTH:
             raise InvalidEvent('trait name %r is longer than %d characters'
                                % (trait.name[:40], MAX_NAME_LENGTH))
@@ -173,7 +185,7 @@ class Event:
             raise InvalidEvent('trait %s: integer %d does not fit in 64 bits'
                                % (trait.name, value))
         if dtype == Trait.TEXT_TYPE:
-            value = value[:MAX_TEXT_LENGTH]
+            value = value.replace(NUL, '')[:MAX_TEXT_LENGTH]
         return Trait(trait.name, dtype, value)
 
     def trait(self, name):
@@ -186,7 +198,8 @@ class Event:
 #: For each type, a check that a value is already stored as it is.
 _STORABLE_VALUE = {
     Trait.TEXT_TYPE: lambda value: (type(value) is str
-                                    and len(value) <= MAX_TEXT_LENGTH),
+                                    and len(value) <= MAX_TEXT_LENGTH
+                                    and NUL not in value),
     Trait.INT_TYPE: lambda value: (type(value) is int
                                    and -2 ** 63 <= value < 2 ** 63),
     Trait.FLOAT_TYPE: lambda value: (type(value) is float
@@ -206,7 +219,8 @@ def _is_storable(trait):
     storable = _STORABLE_VALUE.get(trait.dtype)
     return (storable is not None and storable(trait.value)
             and type(trait.name) is str
-            and 0 < len(trait.name) <= MAX_NAME_LENGTH)
+            and 0 < len(trait.name) <= MAX_NAME_LENGTH
+            and NUL not in trait.name)
 
 
 @dataclasses.dataclass

@@ -61,6 +61,28 @@ def test_non_finite_floats_are_rejected_alike_everywhere(conn):
     assert traits == {'f': 5e-324}
 
 
+def test_nul_characters_are_dropped_from_text_alike_everywhere(conn):
+    """PostgreSQL cannot store NUL: a text value loses it on every engine
+    (the event is kept); a NUL in a name or id refuses the event."""
+    events = [
+        models.Event('m-0', 'compute.instance.update', WHEN,
+                     [T('name', T.TEXT_TYPE, 'vm\x00-1'),
+                      T('other', T.NONE_TYPE, '\x00x')],
+                     raw={'note': 'a\x00b'}),
+        models.Event('m-1', 'compute.instance.update', WHEN,
+                     [T('na\x00me', T.TEXT_TYPE, 'x')]),
+        models.Event('m-\x002', 'compute.instance.update', WHEN, []),
+        models.Event('m-3', 'compute\x00update', WHEN, []),
+    ]
+    result = conn.record_events(events)
+    assert result.stored == ['m-0']
+    assert [(mid, 'NUL' in why) for mid, why in result.rejected] == [
+        ('m-1', True), ('m-\x002', True), ('m-3', True)]
+    traits, stored = stored_traits(conn, 'm-0')
+    assert traits == {'name': 'vm-1', 'other': 'x'}
+    assert stored.raw == {'note': 'a\x00b'}
+
+
 def test_a_large_batch_keeps_every_row(conn):
     events = [models.Event('big-%04d' % n, 'type-%d' % (n % 7),
                            WHEN + datetime.timedelta(seconds=n),
