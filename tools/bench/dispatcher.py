@@ -158,9 +158,9 @@ def highest_id(engine):
 def worker_rss_mb(pid):
     """Largest resident set of the dispatcher's worker processes, in MB."""
     largest = 0
-    for status in _processes():
-        if int(status[1]) == pid:
-            largest = max(largest, _rss_kb(status[0]))
+    for child, parent, _, _ in _processes():
+        if parent == pid:
+            largest = max(largest, _rss_kb(child))
     return round(largest / 1024)
 
 
@@ -168,24 +168,24 @@ def cpu_seconds(dispatcher_pid):
     """CPU seconds used so far by the dispatcher, RabbitMQ and PostgreSQL.
 
     The dispatcher's are its master's and workers'; the servers' are all
-    their processes', the benchmark's own count queries included (20 a
+    their processes', the benchmark's own progress queries included (20 a
     second). A server process that ends during the drain takes its time
     away with it.
     """
     groups = {'dispatcher': 0.0, 'rabbitmq': 0.0, 'postgresql': 0.0}
     tick = os.sysconf('SC_CLK_TCK')
-    for pid, ppid, name, seconds in _processes(tick):
+    for pid, ppid, name, ticks in _processes():
         if dispatcher_pid is not None and dispatcher_pid in (pid, ppid):
-            groups['dispatcher'] += seconds
+            groups['dispatcher'] += ticks / tick
         elif name == 'beam.smp':
-            groups['rabbitmq'] += seconds
+            groups['rabbitmq'] += ticks / tick
         elif name == 'postgres':
-            groups['postgresql'] += seconds
+            groups['postgresql'] += ticks / tick
     return groups
 
 
-def _processes(tick=1):
-    """(pid, ppid, name, CPU seconds) of every process still there."""
+def _processes():
+    """(pid, ppid, name, CPU clock ticks) of every process still there."""
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
             continue
@@ -196,7 +196,7 @@ def _processes(tick=1):
             continue
         fields = rest.split()
         yield (int(entry), int(fields[1]), head.split('(', 1)[1],
-               (int(fields[11]) + int(fields[12])) / tick)
+               int(fields[11]) + int(fields[12]))
 
 
 def _rss_kb(pid):
