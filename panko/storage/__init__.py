@@ -32,6 +32,23 @@ STORAGE_OPTS = [
     cfg.IntOpt('retry_interval',
                default=10,
                help='Seconds to wait between connection attempts.'),
+    cfg.IntOpt('max_event_raw_size',
+               default=256 * 1024,
+               min=0,
+               help='Largest raw notification stored with an event, in '
+                    'bytes of its JSON text; a larger event is rejected '
+                    'whole, with the reason logged (and listed in the '
+                    'answer to POST /v2/events). '
+                    'Each event of an API answer carries its raw '
+                    'document, so this bounds the size of a page. 0 sets '
+                    'no limit (MongoDB still refuses events above 16 '
+                    'MiB).'),
+    cfg.IntOpt('max_event_traits',
+               default=256,
+               min=0,
+               help='Most traits an event may have; an event with more '
+                    'is rejected whole, as for max_event_raw_size. 0 sets '
+                    'no limit.'),
 ]
 
 

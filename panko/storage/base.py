@@ -33,20 +33,23 @@ class Connection(metaclass=abc.ABCMeta):
 
     def __init__(self, conf, url):
         self.conf = conf
+        self.limits = models.EventLimits(
+            raw_size=conf.storage.max_event_raw_size,
+            traits=conf.storage.max_event_traits)
 
-    @staticmethod
-    def _validated_batch(events, result, prepare=None):
+    def _validated_batch(self, events, result, prepare=None):
         """The events of a batch worth writing, by message_id, in order.
 
-        An invalid event is rejected with its reason and a repeated
-        message_id counted as a duplicate, both in ``result``.
-        ``prepare(valid_event)`` may turn each event into what the driver
-        writes, and reject it with InvalidEvent too.
+        An invalid event, or one beyond the configured limits, is
+        rejected with its reason and a repeated message_id counted as a
+        duplicate, both in ``result``. ``prepare(valid_event)`` may turn
+        each event into what the driver writes, and reject it with
+        InvalidEvent too.
         """
         batch = {}
         for event in events:
             try:
-                valid = event.validated()
+                valid = event.validated(self.limits)
                 prepared = prepare(valid) if prepare else valid
             except models.InvalidEvent as e:
                 LOG.warning('Rejecting event %s: %s', event.message_id, e)

@@ -281,7 +281,7 @@ class Connection(base.Connection):
             'traits': [{'n': trait.name, 't': trait.dtype,
                         'v': _stored_value(trait.dtype, trait.value)}
                        for trait in event.traits],
-            'raw': json.dumps(event.raw),
+            'raw': event.raw_json,
         }
         for name in OWNER_FIELDS:
             trait = event.trait(name)

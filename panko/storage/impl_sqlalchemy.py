@@ -65,7 +65,7 @@ def event_row(event, type_ids):
     row = {'message_id': event.message_id,
            'generated': event.generated,
            'event_type_id': type_ids[event.event_type],
-           'raw': json.dumps(event.raw)}
+           'raw': event.raw_json}
     for name in OWNER_COLUMNS:
         trait = event.trait(name)
         is_text = trait is not None and trait.dtype == trait.TEXT_TYPE

@@ -2,7 +2,9 @@
 
 import dataclasses
 import datetime
+import json
 import math
+import re
 
 from oslo_utils import timeutils
 
@@ -14,10 +16,45 @@ NUL = '\x00'
 MAX_NAME_LENGTH = 255
 #: Longest message_id accepted (a UUID is 36 characters).
 MAX_MESSAGE_ID_LENGTH = 50
+#: Earliest time stored: MySQL's DATETIME starts there, and the other
+#: engines refuse what it refuses, so that an event is stored by every
+#: engine or by none. The latest is datetime.max, which is MySQL's too.
+MIN_DATETIME = datetime.datetime(1000, 1, 1)
+#: Half of a UTF-16 surrogate pair, alone in a str (Python keeps them,
+#: from "\ud800" in JSON for one): no engine can encode it as UTF-8.
+SURROGATE = re.compile('[\ud800-\udfff]')
+#: What a lone surrogate in a string trait value becomes.
+REPLACEMENT_CHARACTER = '\ufffd'
+#: json.dumps' encoder, but refusing NaN and infinities; made once, as
+#: json.dumps makes one for each call given an option.
+_RAW_ENCODER = json.JSONEncoder(allow_nan=False)
 
 
 class InvalidEvent(ValueError):
     """An event that cannot be stored as given; the text says why."""
+
+
+def has_surrogate(text):
+    """Whether a str holds a lone surrogate.
+
+    Free for ASCII text, whose flag CPython keeps, and cheap for most
+    other text: a printable string holds none (surrogates are not
+    printable), and telling so costs half of searching for one.
+    """
+    return not (text.isascii() or text.isprintable()
+                or SURROGATE.search(text) is None)
+
+
+@dataclasses.dataclass(frozen=True)
+class EventLimits:
+    """The largest event accepted, 0 meaning no limit.
+
+    Set by the options ``[storage] max_event_raw_size`` and
+    ``max_event_traits``, which the reasons for rejecting an event name.
+    """
+
+    raw_size: int = 0
+    traits: int = 0
 
 
 @dataclasses.dataclass
@@ -90,12 +127,32 @@ class Trait:
 
 
 def normalize_datetime(value):
-    """Turn an ISO 8601 string or a datetime into a naive UTC datetime."""
+    """Turn an ISO 8601 string or a datetime into a naive UTC datetime.
+
+    Raises ValueError for anything else, including a time that exists in
+    its own zone but not in UTC (year 9999 behind UTC, year 1 ahead).
+    """
     if isinstance(value, str):
         value = parse_isotime(value)
     if not isinstance(value, datetime.datetime):
         raise ValueError('%r is not a date and time' % (value,))
-    return timeutils.normalize_time(value)
+    try:
+        return timeutils.normalize_time(value)
+    except OverflowError:
+        raise ValueError('%s is out of range once converted to UTC'
+                         % value.isoformat())
+
+
+def storable_datetime(value):
+    """``value`` as a naive UTC datetime, in the range every engine stores.
+
+    Raises ValueError otherwise.
+    """
+    value = normalize_datetime(value)
+    if value < MIN_DATETIME:
+        raise ValueError('%s is before %s, the earliest time stored'
+                         % (value.isoformat(), MIN_DATETIME.isoformat()))
+    return value
 
 
 def parse_isotime(text):
@@ -118,46 +175,60 @@ class Event:
     generated: datetime.datetime
     traits: list
     raw: dict = dataclasses.field(default_factory=dict)
+    #: The JSON text of ``raw`` that drivers store; set by validated().
+    raw_json: str = dataclasses.field(default=None, compare=False,
+                                      repr=False)
 
-    def validated(self):
+    def validated(self, limits=None):
         """Return a copy fit for storage, or raise InvalidEvent.
 
-        Trait values are converted to their declared type, strings are
-        truncated to MAX_TEXT_LENGTH and lose their NUL characters (which
-        PostgreSQL cannot store, so no engine keeps them), and traits
-        without a value are dropped. A NUL in a name or id refuses the
-        event.
+        InvalidEvent is all it raises, for any input, with the reason.
+        Trait values are converted to their declared type, and traits
+        without a value are dropped. A string trait value is truncated to
+        MAX_TEXT_LENGTH, loses its NUL characters (which PostgreSQL
+        cannot store, so no engine keeps them) and has each lone
+        surrogate replaced by U+FFFD: a value is data worth keeping with
+        a character lost, as it is when truncated, and the raw document
+        keeps the original. A NUL or a lone surrogate in the message_id,
+        the event type or a trait name refuses the event instead: those
+        identify the event and its traits, and altered they would no
+        longer match the raw document or another copy of the event.
+        Times must fall within MIN_DATETIME and datetime.max once in
+        UTC. ``limits`` (EventLimits) bounds the number of traits and the
+        size of the raw document's JSON text, which the copy carries in
+        ``raw_json``.
+
         A trait that is already valid as given is shared with the copy.
         """
-        if not self.message_id or not isinstance(self.message_id, str):
-            raise InvalidEvent('message_id is missing')
-        if NUL in self.message_id:
-            raise InvalidEvent('message_id contains a NUL character')
-        if len(self.message_id) > MAX_MESSAGE_ID_LENGTH:
-            raise InvalidEvent('message_id is longer than %d characters'
-                               % MAX_MESSAGE_ID_LENGTH)
-        if not self.event_type or not isinstance(self.event_type, str):
-            raise InvalidEvent('event_type is missing')
-        if NUL in self.event_type:
-            raise InvalidEvent('event_type contains a NUL character')
-        if len(self.event_type) > MAX_NAME_LENGTH:
-            raise InvalidEvent('event_type is longer than %d characters'
-                               % MAX_NAME_LENGTH)
+        limits = limits or EventLimits()
+        _check_identifier('message_id', self.message_id,
+                          MAX_MESSAGE_ID_LENGTH)
+        _check_identifier('event_type', self.event_type, MAX_NAME_LENGTH)
         try:
-            generated = normalize_datetime(self.generated)
+            generated = storable_datetime(self.generated)
         except (ValueError, TypeError) as e:
             raise InvalidEvent('generated %r is not a valid time: %s'
                                % (self.generated, e))
+        if not isinstance(self.traits, (list, tuple)):
+            raise InvalidEvent('traits is not a list')
+        if limits.traits and len(self.traits) > limits.traits:
+            raise InvalidEvent(
+                'the event has %d traits, more than the limit of %d '
+                '([storage] max_event_traits)'
+                % (len(self.traits), limits.traits))
         traits = {}
         for trait in self.traits:
+            if not isinstance(trait, Trait):
+                raise InvalidEvent('a trait is not a Trait but %r'
+                                   % type(trait).__name__)
             if trait.value is None:
                 continue
             traits[trait.name] = self._validated_trait(trait)
         raw = self.raw if self.raw is not None else {}
-        if not isinstance(raw, dict):
-            raise InvalidEvent('raw is not a JSON object')
+        raw_json = _raw_json(raw, limits.raw_size)
         return Event(self.message_id, self.event_type, generated,
-                     sorted(traits.values(), key=lambda t: t.name), raw)
+                     sorted(traits.values(), key=lambda t: t.name), raw,
+                     raw_json)
 
     @staticmethod
     def _validated_trait(trait):
@@ -168,6 +239,10 @@ class Event:
         if NUL in trait.name:
             raise InvalidEvent('trait name %r contains a NUL character'
                                % trait.name[:40])
+        if has_surrogate(trait.name):
+            raise InvalidEvent('trait name %r contains a lone surrogate, '
+                               'which is not Unicode text'
+                               % trait.name[:40])
         if len(trait.name) > MAX_NAME_LENGTH:
             raise InvalidEvent('trait name %r is longer than %d characters'
                                % (trait.name[:40], MAX_NAME_LENGTH))
@@ -177,6 +252,8 @@ class Event:
         dtype = trait.dtype or Trait.TEXT_TYPE
         try:
             value = Trait.convert_value(dtype, trait.value)
+            if dtype == Trait.DATETIME_TYPE:
+                value = storable_datetime(value)
         except (ValueError, TypeError, OverflowError) as e:
             raise InvalidEvent('trait %s: value %r is not a valid %s (%s)'
                                % (trait.name, trait.value,
@@ -185,7 +262,8 @@ class Event:
             raise InvalidEvent('trait %s: integer %d does not fit in 64 bits'
                                % (trait.name, value))
         if dtype == Trait.TEXT_TYPE:
-            value = value.replace(NUL, '')[:MAX_TEXT_LENGTH]
+            value = SURROGATE.sub(REPLACEMENT_CHARACTER,
+                                  value.replace(NUL, ''))[:MAX_TEXT_LENGTH]
         return Trait(trait.name, dtype, value)
 
     def trait(self, name):
@@ -195,17 +273,57 @@ class Event:
         return None
 
 
+def _check_identifier(field, value, max_length):
+    """Refuse a message_id or event type no engine stores as it is."""
+    if not value or not isinstance(value, str):
+        raise InvalidEvent('%s is missing' % field)
+    if NUL in value:
+        raise InvalidEvent('%s contains a NUL character' % field)
+    if has_surrogate(value):
+        raise InvalidEvent('%s %r contains a lone surrogate, which is not '
+                           'Unicode text' % (field, value[:60]))
+    if len(value) > max_length:
+        raise InvalidEvent('%s is longer than %d characters'
+                           % (field, max_length))
+
+
+def _raw_json(raw, max_size):
+    """The JSON text a raw document is stored as, within ``max_size``.
+
+    json.dumps escapes every character beyond ASCII, so the text's
+    length is its size in bytes, and NULs and lone surrogates are
+    escapes that every engine stores. NaN and infinities, which
+    json.dumps would write but JSON has not, refuse the event: the API
+    returns the text as it is.
+    """
+    if not isinstance(raw, dict):
+        raise InvalidEvent('raw is not a JSON object')
+    try:
+        text = _RAW_ENCODER.encode(raw)
+    except (TypeError, ValueError, RecursionError) as e:
+        raise InvalidEvent('raw is not a JSON document: %s' % e)
+    if max_size and len(text) > max_size:
+        raise InvalidEvent(
+            'raw takes %d bytes as JSON, more than the limit of %d '
+            '([storage] max_event_raw_size)' % (len(text), max_size))
+    return text
+
+
 #: For each type, a check that a value is already stored as it is.
 _STORABLE_VALUE = {
     Trait.TEXT_TYPE: lambda value: (type(value) is str
                                     and len(value) <= MAX_TEXT_LENGTH
-                                    and NUL not in value),
+                                    and NUL not in value
+                                    and (value.isascii()
+                                         or value.isprintable()
+                                         or not SURROGATE.search(value))),
     Trait.INT_TYPE: lambda value: (type(value) is int
                                    and -2 ** 63 <= value < 2 ** 63),
     Trait.FLOAT_TYPE: lambda value: (type(value) is float
                                      and math.isfinite(value)),
     Trait.DATETIME_TYPE: lambda value: (type(value) is datetime.datetime
-                                        and value.tzinfo is None),
+                                        and value.tzinfo is None
+                                        and value >= MIN_DATETIME),
 }
 
 
@@ -214,13 +332,16 @@ def _is_storable(trait):
 
     Most traits arrive this way (a string trait as a short str, an
     integer as an int...): they are kept as they are, which costs a fifth
-    of checking and converting them.
+    of checking and converting them. Text is checked for surrogates as
+    has_surrogate() does, ASCII text at no cost.
     """
     storable = _STORABLE_VALUE.get(trait.dtype)
+    name = trait.name
     return (storable is not None and storable(trait.value)
-            and type(trait.name) is str
-            and 0 < len(trait.name) <= MAX_NAME_LENGTH
-            and NUL not in trait.name)
+            and type(name) is str
+            and 0 < len(name) <= MAX_NAME_LENGTH
+            and NUL not in name
+            and (name.isascii() or not has_surrogate(name)))
 
 
 @dataclasses.dataclass
