@@ -53,8 +53,11 @@ function _panko_configure_storage {
     if [[ "$PANKO_BACKEND" == "mongodb" ]]; then
         iniset "$PANKO_CONF" database connection "$PANKO_MONGODB_URL"
     else
+        # devstack asks MySQL for utf8, which holds three bytes a character
+        # at most: panko needs utf8mb4 (and refuses to start without it).
         iniset "$PANKO_CONF" database connection \
-            "$(database_connection_url panko)"
+            "$(database_connection_url panko \
+               | sed -E 's/([?&]charset=)utf8(mb3)?(&|$)/\1utf8mb4\3/')"
     fi
     iniset "$PANKO_CONF" database event_time_to_live \
         "$PANKO_EVENT_TIME_TO_LIVE"

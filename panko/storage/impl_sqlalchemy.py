@@ -60,6 +60,29 @@ def _with_default_driver(url):
     return url
 
 
+def _with_utf8mb4(url):
+    """A MySQL URL asks for the utf8mb4 character set; others are kept.
+
+    oslo.db asks for utf8 when the URL names no charset, which MySQL
+    takes for utf8mb3: three bytes, no emoji or other character beyond
+    the BMP. A URL naming another charset is refused rather than have
+    every event holding such a character fail.
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != 'mysql':
+        return url
+    charset = parsed.query.get('charset')
+    if charset is None:
+        return parsed.update_query_dict({'charset': 'utf8mb4'}
+                                        ).render_as_string(hide_password=False)
+    if charset != 'utf8mb4':
+        raise storage.StorageError(
+            '[database] connection asks MySQL for the %s character set, '
+            'which cannot hold every character events carry: use '
+            'charset=utf8mb4 in the URL (or name no charset)' % charset)
+    return url
+
+
 def event_row(event, type_ids):
     """The ``event`` row of a validated event, without its id."""
     row = {'message_id': event.message_id,
@@ -265,7 +288,7 @@ class Connection(base.Connection):
 
     def __init__(self, conf, url):
         super().__init__(conf, url)
-        url = _with_default_driver(url)
+        url = _with_utf8mb4(_with_default_driver(url))
         options = {key: value for key, value in conf.database.items()
                    if key not in {opt.name for opt in storage.DATABASE_OPTS}}
         # Start-up retries are panko's own ([storage] max_retries).

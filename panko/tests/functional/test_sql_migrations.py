@@ -32,7 +32,11 @@ def run_command(name, url, *args, **options):
 
 
 def create_panko10_schema(connection):
-    """The DDL Panko 10's dbsync ran, written out for each engine."""
+    """The DDL Panko 10's dbsync ran, written out for each engine.
+
+    On MySQL in utf8 (three bytes) and the row format of older servers,
+    whose index keys hold 767 bytes of a column at most.
+    """
     dialect = connection.dialect.name
     q = '`' if dialect == 'mysql' else '"'
     serial = {'postgresql': 'SERIAL PRIMARY KEY',
@@ -57,6 +61,9 @@ def create_panko10_schema(connection):
             ' %skey%s VARCHAR(255) NOT NULL, value %s, '
             'PRIMARY KEY (event_id, %skey%s))'
             % (table, q, q, value_type, q, q))
+    if dialect == 'mysql':
+        statements = [statement + ' DEFAULT CHARSET=utf8 ROW_FORMAT=COMPACT'
+                      for statement in statements]
     for statement in statements:
         connection.exec_driver_sql(statement)
 
@@ -104,7 +111,7 @@ def panko10_events():
     base = datetime.datetime(2020, 5, 17, 8, 30, 0, 250000)
     events = []
     for n in range(12):
-        traits = [T('instance_id', T.TEXT_TYPE, 'vm-%d' % n),
+        traits = [T('instance_id', T.TEXT_TYPE, 'vm-\u00e9\u2603-%d' % n),
                   T('memory_mb', T.INT_TYPE, 1024 * n),
                   T('progress', T.FLOAT_TYPE, n / 8),
                   T('launched_at', T.DATETIME_TYPE,
@@ -151,6 +158,8 @@ class TestDbsync:
             names = set(sa.inspect(engine).get_table_names())
             assert event_references(engine) == expected_event_references(
                 engine)
+            if engine.dialect.name == 'mysql':
+                assert_utf8mb4_binary(engine)
         finally:
             engine.dispose()
         assert {'event', 'event_type', 'trait_text', 'trait_int',
@@ -218,9 +227,41 @@ class TestPanko10Upgrade:
         result = conn.record_events([new, events[0]])
         assert result.stored == ['new-1']
         assert result.duplicates == ['panko10-00']
+        # Every character now, on MySQL too, and compared as written.
+        emoji = models.Event('new-\U0001f600', 'compute.\U0001f600',
+                             datetime.datetime(2026, 1, 2), [
+                                 T('name', T.TEXT_TYPE, 'vm \U0001f600'),
+                                 T('Name', T.TEXT_TYPE, 'other'),
+                                 T('name ', T.TEXT_TYPE, 'spaced')], {})
+        assert conn.record_events([emoji]).stored == [emoji.message_id]
+        assert conn.get_events(models.EventFilter(
+            message_id=emoji.message_id)) == [emoji.validated()]
 
         # Running dbsync again changes nothing.
         again = run_command('panko-dbsync', empty_database_url,
                             directory=str(tmp_path))
         assert again.returncode == 0, again.stderr
-        assert len(conn.get_events(models.EventFilter())) == 13
+        assert len(conn.get_events(models.EventFilter())) == 14
+        if conn.engine.dialect.name == 'mysql':
+            assert_utf8mb4_binary(conn.engine)
+
+
+def assert_utf8mb4_binary(engine):
+    """Every text column of panko's tables holds utf8mb4, compared binary.
+
+    And the database's default, for tables created later.
+    """
+    with engine.connect() as connection:
+        columns = connection.execute(sa.text(
+            'SELECT table_name, column_name, character_set_name, '
+            'collation_name FROM information_schema.columns '
+            'WHERE table_schema = DATABASE() AND character_set_name '
+            "IS NOT NULL AND table_name != 'alembic_version'")).all()
+        default = connection.execute(sa.text(
+            'SELECT default_character_set_name, default_collation_name '
+            'FROM information_schema.schemata '
+            'WHERE schema_name = DATABASE()')).one()
+    assert len(columns) == 11, columns
+    assert {(row[2], row[3]) for row in columns} == {
+        ('utf8mb4', 'utf8mb4_nopad_bin')}
+    assert tuple(default) == ('utf8mb4', 'utf8mb4_nopad_bin')

@@ -43,7 +43,7 @@ is_service_enabled() {
 get_or_create_service() { record get_or_create_service "$@"; echo id-1; }
 database_connection_url() {
     case "$DATABASE_TYPE" in
-        mysql) echo "mysql+pymysql://root:pw@127.0.0.1/$1?charset=utf8" ;;
+        mysql) echo "mysql+pymysql://root:pw@127.0.0.1/$1?${MYSQL_QUERY:-charset=utf8}" ;;
         postgresql) echo "postgresql://root:pw@127.0.0.1/$1" ;;
     esac
 }
@@ -161,7 +161,7 @@ def test_install(stack, backend, deploy, installs):
 
 
 @pytest.mark.parametrize('backend, url', [
-    ('mysql', 'mysql+pymysql://root:pw@127.0.0.1/panko?charset=utf8'),
+    ('mysql', 'mysql+pymysql://root:pw@127.0.0.1/panko?charset=utf8mb4'),
     ('postgresql', 'postgresql://root:pw@127.0.0.1/panko'),
     ('mongodb', 'mongodb://localhost:27017/panko'),
 ])
@@ -188,6 +188,18 @@ def test_post_config_storage(stack, backend, url):
     assert stack.called('iniset_rpc_backend') == [('panko', conf)]
     for name in ('api_paste.ini', 'event_definitions.yaml'):
         assert os.path.exists(os.path.join(stack.conf_dir, name))
+
+
+@pytest.mark.parametrize('query, expected', [
+    ('charset=utf8&plugin=dbcounter', 'charset=utf8mb4&plugin=dbcounter'),
+    ('charset=utf8mb3', 'charset=utf8mb4'),
+    ('charset=utf8mb4', 'charset=utf8mb4'),
+    ('plugin=x&charset=utf8', 'plugin=x&charset=utf8mb4'),
+])
+def test_post_config_mysql_connection_is_utf8mb4(stack, query, expected):
+    stack.phase('stack', 'post-config', MYSQL_QUERY=query)
+    assert stack.ini()['database', 'connection'] == (
+        'mysql+pymysql://root:pw@127.0.0.1/panko?' + expected)
 
 
 def test_post_config_raw_notifications(stack):
