@@ -111,7 +111,9 @@ class TraitDefinition:
     def to_trait(self, notification):
         """The trait for a notification; None if it has no value.
 
-        Raises ValueError when the value does not fit the trait's type.
+        Raises ValueError when storage would refuse the value: it does
+        not fit the trait's type or its range (see
+        models.validated_trait, which gives the trait as it is stored).
         """
         matches = self.matches(notification)
         if self.plugin is not None:
@@ -121,8 +123,7 @@ class TraitDefinition:
         # Services send "" for an unset number or time; that is no value.
         if value is None or (value == '' and self.dtype != Trait.TEXT_TYPE):
             return None
-        return Trait(self.name, self.dtype,
-                     Trait.convert_value(self.dtype, value))
+        return models.validated_trait(Trait(self.name, self.dtype, value))
 
 
 class EventDefinition:
@@ -156,6 +157,11 @@ class EventDefinition:
             fnmatch.fnmatchcase(event_type, p) for p in self.included)
 
     def traits_of(self, notification):
+        """The traits found in a notification.
+
+        A trait whose value storage would refuse is dropped with a
+        warning: the event is kept with its other traits.
+        """
         traits = []
         for definition in self.traits:
             try:

@@ -207,8 +207,8 @@ class Event:
         try:
             generated = storable_datetime(self.generated)
         except (ValueError, TypeError) as e:
-            raise InvalidEvent('generated %r is not a valid time: %s'
-                               % (self.generated, e))
+            raise InvalidEvent('generated %s is not a valid time: %s'
+                               % (_shown(self.generated), e))
         if not isinstance(self.traits, (list, tuple)):
             raise InvalidEvent('traits is not a list')
         if limits.traits and len(self.traits) > limits.traits:
@@ -223,54 +223,65 @@ class Event:
                                    % type(trait).__name__)
             if trait.value is None:
                 continue
-            traits[trait.name] = self._validated_trait(trait)
+            traits[trait.name] = validated_trait(trait)
         raw = self.raw if self.raw is not None else {}
         raw_json = _raw_json(raw, limits.raw_size)
         return Event(self.message_id, self.event_type, generated,
                      sorted(traits.values(), key=lambda t: t.name), raw,
                      raw_json)
 
-    @staticmethod
-    def _validated_trait(trait):
-        if _is_storable(trait):
-            return trait
-        if not trait.name or not isinstance(trait.name, str):
-            raise InvalidEvent('a trait has no name')
-        if NUL in trait.name:
-            raise InvalidEvent('trait name %r contains a NUL character'
-                               % trait.name[:40])
-        if has_surrogate(trait.name):
-            raise InvalidEvent('trait name %r contains a lone surrogate, '
-                               'which is not Unicode text'
-                               % trait.name[:40])
-        if len(trait.name) > MAX_NAME_LENGTH:
-            raise InvalidEvent('trait name %r is longer than %d characters'
-                               % (trait.name[:40], MAX_NAME_LENGTH))
-        if trait.dtype not in Trait.TYPE_NAMES:
-            raise InvalidEvent('trait %s has an unknown type %r'
-                               % (trait.name, trait.dtype))
-        dtype = trait.dtype or Trait.TEXT_TYPE
-        try:
-            value = Trait.convert_value(dtype, trait.value)
-            if dtype == Trait.DATETIME_TYPE:
-                value = storable_datetime(value)
-        except (ValueError, TypeError, OverflowError) as e:
-            raise InvalidEvent('trait %s: value %r is not a valid %s (%s)'
-                               % (trait.name, trait.value,
-                                  Trait.TYPE_NAMES[dtype], e))
-        if dtype == Trait.INT_TYPE and not -2 ** 63 <= value < 2 ** 63:
-            raise InvalidEvent('trait %s: integer %d does not fit in 64 bits'
-                               % (trait.name, value))
-        if dtype == Trait.TEXT_TYPE:
-            value = SURROGATE.sub(REPLACEMENT_CHARACTER,
-                                  value.replace(NUL, ''))[:MAX_TEXT_LENGTH]
-        return Trait(trait.name, dtype, value)
-
     def trait(self, name):
         for trait in self.traits:
             if trait.name == name:
                 return trait
         return None
+
+
+def validated_trait(trait):
+    """The trait as Event.validated() stores it, or InvalidEvent why not.
+
+    Its value converted, range-checked and, for a string, cleaned; a
+    Trait with a None value is not given.
+    """
+    if _is_storable(trait):
+        return trait
+    if not trait.name or not isinstance(trait.name, str):
+        raise InvalidEvent('a trait has no name')
+    if NUL in trait.name:
+        raise InvalidEvent('trait name %r contains a NUL character'
+                           % trait.name[:40])
+    if has_surrogate(trait.name):
+        raise InvalidEvent('trait name %r contains a lone surrogate, '
+                           'which is not Unicode text'
+                           % trait.name[:40])
+    if len(trait.name) > MAX_NAME_LENGTH:
+        raise InvalidEvent('trait name %r is longer than %d characters'
+                           % (trait.name[:40], MAX_NAME_LENGTH))
+    if trait.dtype not in Trait.TYPE_NAMES:
+        raise InvalidEvent('trait %s has an unknown type %r'
+                           % (trait.name, trait.dtype))
+    dtype = trait.dtype or Trait.TEXT_TYPE
+    try:
+        value = Trait.convert_value(dtype, trait.value)
+        if dtype == Trait.DATETIME_TYPE:
+            value = storable_datetime(value)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise InvalidEvent('trait %s: value %s is not a valid %s (%s)'
+                           % (trait.name, _shown(trait.value),
+                              Trait.TYPE_NAMES[dtype], e))
+    if dtype == Trait.INT_TYPE and not -2 ** 63 <= value < 2 ** 63:
+        raise InvalidEvent('trait %s: integer %s does not fit in 64 bits'
+                           % (trait.name, _shown(value)))
+    if dtype == Trait.TEXT_TYPE:
+        value = SURROGATE.sub(REPLACEMENT_CHARACTER,
+                              value.replace(NUL, ''))[:MAX_TEXT_LENGTH]
+    return Trait(trait.name, dtype, value)
+
+
+def _shown(value, length=80):
+    """The start of a value's repr, for a reason given in the logs."""
+    text = repr(value)
+    return text if len(text) <= length else text[:length] + '...'
 
 
 def _check_identifier(field, value, max_length):

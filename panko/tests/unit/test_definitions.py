@@ -152,6 +152,42 @@ def test_types_convert_and_bad_values_drop_the_trait_with_a_reason(caplog):
     assert 'Dropping trait obj' in caplog.text
 
 
+def test_values_storage_would_refuse_drop_the_trait_not_the_event(caplog):
+    n = normalizer([{'event_type': '*', 'traits': {
+        'late': {'type': 'datetime', 'fields': 'payload.late'},
+        'early': {'type': 'datetime', 'fields': 'payload.early'},
+        'ancient': {'type': 'datetime', 'fields': 'payload.ancient'},
+        'huge': {'type': 'int', 'fields': 'payload.huge'},
+        'wide': {'type': 'float', 'fields': 'payload.wide'},
+        'text': {'fields': 'payload.text'},
+        'mem': {'type': 'int', 'fields': 'payload.mem'},
+    }}])
+    caplog.set_level(logging.WARNING)
+    event = n.to_event(notification(payload={
+        'late': '9999-12-31T23:59:59-05:00',
+        'early': '0001-01-01T00:00:00+01:00',
+        'ancient': '0999-12-31T23:59:59',
+        'huge': 2 ** 64, 'wide': 10 ** 400,
+        'text': 'half \ud800 pair\x00', 'mem': 512}), 'info')
+    traits = {t.name: t.value for t in event.validated().traits}
+    assert traits == {'service': 'compute', 'mem': 512,
+                      'text': 'half \ufffd pair'}
+    for name in ('late', 'early', 'ancient', 'huge', 'wide'):
+        assert 'Dropping trait %s ' % name in caplog.text
+
+
+@pytest.mark.parametrize('metadata', [
+    {'message_id': 'm-\ud800'},
+    {'timestamp': '9999-12-31T23:59:59-05:00'},
+])
+def test_an_event_whose_identity_storage_refuses_is_rejected(metadata):
+    note = notification()
+    note['metadata'].update(metadata)
+    event = normalizer([{'event_type': '*'}]).to_event(note, 'info')
+    with pytest.raises(models.InvalidEvent):
+        event.validated()
+
+
 def test_split_plugin():
     n = normalizer([{'event_type': '*', 'traits': {
         'host': {'fields': 'publisher_id',
