@@ -43,7 +43,7 @@ is_service_enabled() {
 get_or_create_service() { record get_or_create_service "$@"; echo id-1; }
 database_connection_url() {
     case "$DATABASE_TYPE" in
-        mysql) echo "mysql+pymysql://root:pw@127.0.0.1/$1?${MYSQL_QUERY:-charset=utf8}" ;;
+        mysql) echo "mysql+pymysql://root:pw@127.0.0.1/$1?$MYSQL_QUERY" ;;
         postgresql) echo "postgresql://root:pw@127.0.0.1/$1" ;;
     esac
 }
@@ -106,6 +106,8 @@ class Stack:
             'REGION_NAME': 'RegionOne',
             'API_WORKERS': '2',
             'ENABLE_DEBUG_LOG_LEVEL': 'True',
+            # What devstack's database_connection_url puts after the "?".
+            'MYSQL_QUERY': 'charset=utf8',
         }
         env.update(settings)
         script = ('set -e\n%s\nsource "$DEST/panko/devstack/settings"\n'

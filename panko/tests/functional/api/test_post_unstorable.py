@@ -8,9 +8,7 @@ surrogate reaches panko.
 import json
 from urllib import parse
 
-from panko.tests.functional.api.test_post import JSON
-from panko.tests.functional.api.test_post import read_back
-from panko.tests.functional.api.test_post import SERVICE
+from panko.tests.functional.api import test_post
 
 
 def serialized(message_id, **fields):
@@ -37,7 +35,8 @@ def test_unstorable_events_are_rejected_with_their_reasons(api, conn):
     ]
     # ensure_ascii (the default) writes every character as an escape.
     response = api.post('/v2/events', json.dumps(batch).encode('ascii'),
-                        headers=dict(SERVICE, **{'Content-Type': JSON}),
+                        headers=dict(test_post.SERVICE,
+                                     **{'Content-Type': test_post.JSON}),
                         status=201)
     assert response.json['stored'] == 2
     reasons = {rejection['message_id']: rejection['reason']
@@ -50,7 +49,7 @@ def test_unstorable_events_are_rejected_with_their_reasons(api, conn):
     assert 'before 1000-01-01' in reasons['trait-when']
     assert '[storage] max_event_raw_size' in reasons['big']
     assert '[storage] max_event_traits' in reasons['many']
-    stored = read_back(api, parse.quote('emoji-' + smile)).json
+    stored = test_post.read_back(api, parse.quote('emoji-' + smile)).json
     assert stored['event_type'] == 'compute.' + smile
     assert stored['traits'] == [
         {'name': 'half', 'type': 'string', 'value': 'pair \ufffd'},
