@@ -198,6 +198,33 @@ def test_raw_service_notifications_normalized(bus, db_url,
         shown['compute.instance.create.end']['traits'])
 
 
+def test_raw_notification_traits_storage_refuses_are_dropped(
+        bus, db_url, start_dispatcher):
+    """The event is stored without them; a lone surrogate is mended."""
+    sample = copy.deepcopy(contract.samples()['nova_compute_instance_create_end'])
+    sample['payload'].update(memory_mb=2 ** 64,
+                             launched_at='9999-12-31T23:59:59-05:00',
+                             display_name='half \ud800 pair')
+    messaging.publish_notification(
+        '%s_%s' % (bus.prefix, sample['exchange']), bus.raw_topic, sample)
+    dispatcher = start_dispatcher(
+        event_topics='', raw_notifications='true',
+        notification_topics=bus.raw_topic,
+        notification_exchanges=','.join(bus.service_exchanges),
+        definitions_file=contract.DEFINITIONS)
+    processes.wait_for(lambda: stored_events(db_url), 30, what='the event')
+    [event] = stored_events(db_url).values()
+    traits = {t.name: t.value for t in event.traits}
+    assert 'memory_mb' not in traits and 'launched_at' not in traits
+    assert 'launch_seconds' not in traits    # from launched_at
+    assert traits['display_name'] == 'half \ufffd pair'
+    assert traits['instance_id'] == sample['payload']['instance_id']
+    log = dispatcher.log()
+    assert 'Dropping trait memory_mb' in log
+    assert 'Dropping trait launched_at' in log
+    assert 'Rejecting event' not in log
+
+
 def test_poison_messages_set_aside_not_requeued(bus, db_url,
                                                start_dispatcher):
     routing_key = bus.queue
