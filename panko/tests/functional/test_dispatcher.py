@@ -201,7 +201,8 @@ def test_raw_service_notifications_normalized(bus, db_url,
 def test_raw_notification_traits_storage_refuses_are_dropped(
         bus, db_url, start_dispatcher):
     """The event is stored without them; a lone surrogate is mended."""
-    sample = copy.deepcopy(contract.samples()['nova_compute_instance_create_end'])
+    sample = copy.deepcopy(
+        contract.samples()['nova_compute_instance_create_end'])
     sample['payload'].update(memory_mb=2 ** 64,
                              launched_at='9999-12-31T23:59:59-05:00',
                              display_name='half \ud800 pair')
