@@ -223,7 +223,11 @@ class Event:
                                    % type(trait).__name__)
             if trait.value is None:
                 continue
-            traits[trait.name] = validated_trait(trait)
+            try:
+                traits[trait.name] = validated_trait(trait)
+            except TypeError as e:
+                # An unhashable dtype: what conversions raise is caught.
+                raise InvalidEvent('a trait is malformed (%s)' % e)
         raw = self.raw if self.raw is not None else {}
         raw_json = _raw_json(raw, limits.raw_size)
         return Event(self.message_id, self.event_type, generated,

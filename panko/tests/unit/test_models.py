@@ -100,11 +100,82 @@ def test_validated_trait_values(given, expected):
     T('n' * 256, T.TEXT_TYPE, 'x'),
     T(b'name', T.TEXT_TYPE, 'x'),
     T('s', 9, 'x'),
+    T('s', [1], 'x'),
+    T('s\ud800', T.TEXT_TYPE, 'x'),
+    T('d', T.DATETIME_TYPE, '9999-12-31T23:59:59-05:00'),
+    T('d', T.DATETIME_TYPE, '0001-01-01T00:00:00+00:01'),
+    T('d', T.DATETIME_TYPE, datetime.datetime(999, 12, 31, 23, 59, 59)),
+    T('f', T.FLOAT_TYPE, 10 ** 400),
+    T('i', T.INT_TYPE, '1' * 5000),
 ])
 def test_validated_rejects_traits_that_do_not_fit(trait):
     event = models.Event('m', 'e', '2026-01-01T00:00:00', [trait])
     with pytest.raises(models.InvalidEvent):
         event.validated()
+
+
+@pytest.mark.parametrize('changes, reason', [
+    ({'message_id': 'm\udc00'}, 'message_id'),
+    ({'message_id': 7}, 'message_id is missing'),
+    ({'event_type': '\ud83d'}, 'event_type'),
+    ({'generated': '9999-12-31T23:59:59-05:00'}, 'once converted to UTC'),
+    ({'generated': datetime.datetime(
+        1, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))},
+     'once converted to UTC'),
+    ({'generated': '0999-01-01T00:00:00'}, 'before 1000-01-01'),
+    ({'generated': 12}, 'not a valid time'),
+    ({'traits': None}, 'traits is not a list'),
+    ({'traits': ['x']}, 'not a Trait'),
+    ({'raw': {'x': float('nan')}}, 'raw is not a JSON document'),
+    ({'raw': {'x': {1, 2}}}, 'raw is not a JSON document'),
+    ({'raw': 'text'}, 'raw is not a JSON object'),
+])
+def test_validated_rejects_events_no_engine_stores(changes, reason):
+    event = models.Event('m', 'e', '2026-01-01T00:00:00', [], {})
+    for name, value in changes.items():
+        setattr(event, name, value)
+    with pytest.raises(models.InvalidEvent, match=reason):
+        event.validated()
+
+
+def test_text_values_are_mended_not_refused():
+    event = models.Event('m', 'e', '2026-01-01T00:00:00', [
+        T('s', T.TEXT_TYPE, 'a\ud800b\x00c\udfff' + 'x' * 300),
+        T('n', T.NONE_TYPE, '\udc00')])
+    valid = event.validated()
+    assert valid.traits == [
+        T('n', T.TEXT_TYPE, '\ufffd'),
+        T('s', T.TEXT_TYPE, ('a\ufffdbc\ufffd' + 'x' * 300)[:255])]
+
+
+def test_times_at_the_limits_are_kept():
+    event = models.Event('m', 'e', '1000-01-01T05:30:00+05:30', [
+        T('d', T.DATETIME_TYPE, '9999-12-31T23:59:59.999999')])
+    valid = event.validated()
+    assert valid.generated == models.MIN_DATETIME
+    assert valid.traits[0].value == datetime.datetime.max
+
+
+def test_limits_count_traits_and_raw_json_bytes():
+    event = models.Event('m', 'e', '2026-01-01T00:00:00',
+                         [T('a', T.INT_TYPE, 1), T('b', T.INT_TYPE, None)],
+                         {'k': '\u00e9'})
+    # '{"k": "\\u00e9"}': every character beyond ASCII is escaped.
+    assert event.validated().raw_json == '{"k": "\\u00e9"}'
+    assert event.validated(models.EventLimits(raw_size=15, traits=2))
+    with pytest.raises(models.InvalidEvent, match='raw takes 15 bytes'):
+        event.validated(models.EventLimits(raw_size=14))
+    with pytest.raises(models.InvalidEvent, match='has 2 traits'):
+        event.validated(models.EventLimits(traits=1))
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('plain ascii', False), ('caf\u00e9 \U0001f600', False),
+    ('tab\tand\u00a0nbsp', False), ('\ud800', True),
+    ('\u00a0\udfff', True), ('', False),
+])
+def test_has_surrogate(text, expected):
+    assert models.has_surrogate(text) is expected
 
 
 @pytest.mark.parametrize('sort, expected', [
