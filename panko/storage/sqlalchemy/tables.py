@@ -22,6 +22,10 @@ per-row check cost a quarter of the server's work when recording events
 (``c1_pg_trait_no_event_fk``: the driver keeps the reference itself); the
 metadata below describes the other engines' keys, which queries do not
 depend on.
+
+On MySQL/MariaDB every table is utf8mb4 with a binary collation that does
+not pad (``d1_mysql_utf8mb4``), so text holds any character and compares
+as on the other engines; the driver's connections use utf8mb4 too.
 """
 
 import sqlalchemy as sa
