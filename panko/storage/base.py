@@ -2,9 +2,13 @@
 
 import abc
 import copy
+import datetime
+import json
 
 from oslo_log import log
+from oslo_utils import timeutils
 
+from panko.ingestion import scrub
 from panko.storage import models
 
 LOG = log.getLogger(__name__)
@@ -19,6 +23,53 @@ def update_nested(original, updates):
         else:
             merged[key] = value
     return merged
+
+
+def dead_letter_fields(letter):
+    """What a driver stores of a DeadLetter, every field storable as is.
+
+    The payload is scrubbed of credentials and kept as ASCII JSON text
+    (lone surrogates, NUL and characters beyond the BMP as ``\\u``
+    escapes, integers of any size as digits); longer than
+    MAX_DEAD_LETTER_PAYLOAD, it is cut to that length and ``truncated``
+    is set. A payload that cannot be encoded at all (not JSON) is kept as
+    the text of the error, truncated too. Door, kind, reason and
+    message_id become printable ASCII cut to their column sizes.
+    """
+    truncated = letter.truncated
+    try:
+        text = json.dumps(scrub.scrub(letter.payload), ensure_ascii=True,
+                          default=repr)
+    except (ValueError, TypeError, RecursionError) as e:
+        text, truncated = 'unencodable payload: %s' % e, True
+    if len(text) > models.MAX_DEAD_LETTER_PAYLOAD:
+        text, truncated = text[:models.MAX_DEAD_LETTER_PAYLOAD], True
+    created_at = letter.created_at
+    if isinstance(created_at, datetime.datetime):
+        created_at = timeutils.normalize_time(created_at)
+    else:
+        created_at = timeutils.utcnow()
+    return {
+        'created_at': created_at,
+        'door': models.printable(letter.door, models.MAX_DEAD_LETTER_NAME),
+        'kind': models.printable(letter.kind, models.MAX_DEAD_LETTER_NAME),
+        'message_id': models.printable(letter.message_id,
+                                       models.MAX_DEAD_LETTER_MESSAGE_ID),
+        'reason': models.printable(letter.reason,
+                                   models.MAX_DEAD_LETTER_REASON),
+        'payload': text,
+        'truncated': truncated,
+    }
+
+
+def dead_letter_from_fields(letter_id, fields):
+    """The DeadLetter of stored fields, its payload decoded."""
+    text = fields['payload']
+    return models.DeadLetter(
+        id=letter_id, created_at=fields['created_at'], door=fields['door'],
+        kind=fields['kind'], message_id=fields['message_id'],
+        reason=fields['reason'], truncated=bool(fields['truncated']),
+        payload=text if fields['truncated'] else json.loads(text))
 
 
 class Connection(metaclass=abc.ABCMeta):
@@ -75,7 +126,7 @@ class Connection(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def clear(self):
-        """Delete every event (tests and benchmarks only)."""
+        """Delete every event and dead letter (tests and benchmarks only)."""
 
     @abc.abstractmethod
     def record_events(self, events):
@@ -117,4 +168,47 @@ class Connection(metaclass=abc.ABCMeta):
         """Delete events older than ``ttl`` seconds, ``max_count`` at most.
 
         Returns the number of events deleted.
+        """
+
+    # Dead letters
+
+    @abc.abstractmethod
+    def record_dead_letters(self, letters):
+        """Store :class:`panko.storage.models.DeadLetter` in one transaction.
+
+        Never fails because of what the letters hold: each is stored as
+        :func:`dead_letter_fields` makes it (credentials scrubbed, payload
+        as ASCII JSON text, a payload over MAX_DEAD_LETTER_PAYLOAD cut and
+        marked ``truncated``, text fields escaped and cut to size).
+        Raises :class:`panko.storage.StorageUnavailable` when the database
+        cannot be reached (nothing was stored: the caller retries), and
+        StorageError on any other database failure.
+        """
+
+    @abc.abstractmethod
+    def get_dead_letters(self, limit=None, after_id=None, door=None):
+        """Return stored DeadLetters, oldest (lowest id) first.
+
+        At most ``limit``, only those with an id above ``after_id`` (to
+        page through them), only those of ``door``. Payloads are decoded,
+        but a ``truncated`` letter's payload is the text that was kept.
+        """
+
+    @abc.abstractmethod
+    def count_dead_letters(self, door=None):
+        """Return how many dead letters are stored, maybe of one door."""
+
+    @abc.abstractmethod
+    def update_dead_letter_reason(self, letter_id, reason):
+        """Replace a letter's reason, escaped and cut as when recorded.
+
+        For a letter that was replayed and rejected again; its id, date
+        and payload stay.
+        """
+
+    @abc.abstractmethod
+    def delete_dead_letters(self, ids=None):
+        """Delete the dead letters of ``ids``, every one when None.
+
+        Returns how many were deleted; unknown ids are ignored.
         """

@@ -36,6 +36,14 @@ Why this shape:
 The ``trait_type`` collection summarises the traits of each event type
 so that describing them does not read every event of the type; event
 types are the distinct values of the ``event_type`` index.
+
+Dead letters are documents of the ``dead_letter`` collection, with the
+fields of the SQL table (``created_at`` in microseconds, ``payload`` as
+JSON text) and an integer ``_id`` taken from a counter in the ``counter``
+collection, so that ids grow in the order letters are recorded and are
+never reused. A batch of letters is one ordered insert_many: MongoDB has
+no transaction across documents without a replica set, so should it fail
+midway, the first letters stay stored and come again with the retry.
 """
 
 import contextlib
@@ -94,6 +102,9 @@ EVENT_INDEXES = [
                        name='event_project_generated'),
     pymongo.IndexModel([('traits.n', 1), ('traits.t', 1), ('traits.v', 1)],
                        name='event_traits'),
+]
+DEAD_LETTER_INDEXES = [
+    pymongo.IndexModel([('door', 1), ('_id', 1)], name='dead_letter_door'),
 ]
 TRAIT_TYPE_INDEXES = [
     pymongo.IndexModel([('event_type', 1), ('name', 1), ('type', 1)],
@@ -164,6 +175,8 @@ class Connection(base.Connection):
             self._db.command('ping')
         self._events = self._db['event']
         self._trait_types = self._db['trait_type']
+        self._dead_letters = self._db['dead_letter']
+        self._counters = self._db['counter']
         self._known_trait_types = set()
         self._trait_types_since = time.monotonic()
         self._warn_if_ttl_differs(conf.database.event_time_to_live)
@@ -193,6 +206,7 @@ class Connection(base.Connection):
             self._refuse_foreign_events()
             self._events.create_indexes(EVENT_INDEXES)
             self._trait_types.create_indexes(TRAIT_TYPE_INDEXES)
+            self._dead_letters.create_indexes(DEAD_LETTER_INDEXES)
             self._sync_ttl_index(self.conf.database.event_time_to_live)
 
     def _refuse_foreign_events(self):
@@ -253,6 +267,7 @@ class Connection(base.Connection):
         with self._errors():
             self._events.delete_many({})
             self._trait_types.delete_many({})
+            self._dead_letters.delete_many({})
         self._known_trait_types.clear()
 
     # Writing
@@ -497,3 +512,54 @@ class Connection(base.Connection):
                 {'event_type': {'$in': sorted(unused)}})
             self._known_trait_types.clear()
         return len(unused)
+
+    # Dead letters
+
+    def record_dead_letters(self, letters):
+        documents = [base.dead_letter_fields(letter) for letter in letters]
+        if not documents:
+            return
+        with self._errors():
+            last = self._counters.find_one_and_update(
+                {'_id': 'dead_letter'},
+                {'$inc': {'last': len(documents)}}, upsert=True,
+                return_document=pymongo.ReturnDocument.AFTER)['last']
+            for letter_id, document in enumerate(
+                    documents, last - len(documents) + 1):
+                document['_id'] = letter_id
+                document['created_at'] = to_micros(document['created_at'])
+            self._dead_letters.insert_many(documents)
+
+    def get_dead_letters(self, limit=None, after_id=None, door=None):
+        query = self._dead_letter_query(door)
+        if after_id is not None:
+            query['_id'] = {'$gt': after_id}
+        if limit == 0:
+            return []
+        with self._errors():
+            documents = list(self._dead_letters.find(
+                query, sort=[('_id', 1)], limit=limit or 0))
+        for document in documents:
+            document['created_at'] = from_micros(document['created_at'])
+        return [base.dead_letter_from_fields(document['_id'], document)
+                for document in documents]
+
+    @staticmethod
+    def _dead_letter_query(door):
+        return {} if door is None else {'door': door}
+
+    def count_dead_letters(self, door=None):
+        with self._errors():
+            return self._dead_letters.count_documents(
+                self._dead_letter_query(door))
+
+    def update_dead_letter_reason(self, letter_id, reason):
+        with self._errors():
+            self._dead_letters.update_one(
+                {'_id': letter_id}, {'$set': {'reason': models.printable(
+                    reason, models.MAX_DEAD_LETTER_REASON)}})
+
+    def delete_dead_letters(self, ids=None):
+        query = {} if ids is None else {'_id': {'$in': list(ids)}}
+        with self._errors():
+            return self._dead_letters.delete_many(query).deleted_count

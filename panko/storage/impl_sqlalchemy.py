@@ -708,3 +708,61 @@ class Connection(base.Connection):
                 unused(event_type.c.id))).rowcount
         self._forget_cached_ids()
         return removed
+
+    # Dead letters
+
+    def record_dead_letters(self, letters):
+        rows = [base.dead_letter_fields(letter) for letter in letters]
+        if not rows:
+            return
+        try:
+            with self._connect(transaction=True) as conn:
+                conn.execute(tables.dead_letter.insert(), rows)
+        except db_exc.DBError as e:
+            raise storage.StorageError(
+                'cannot store dead letters: %s' % e) from e
+
+    def get_dead_letters(self, limit=None, after_id=None, door=None):
+        dead_letter = tables.dead_letter
+        query = sa.select(dead_letter).where(
+            *self._dead_letter_conditions(door)).order_by(dead_letter.c.id)
+        if after_id is not None:
+            query = query.where(dead_letter.c.id > after_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._connect() as conn:
+            rows = conn.execute(query).all()
+        return [base.dead_letter_from_fields(row.id, row._mapping)
+                for row in rows]
+
+    @staticmethod
+    def _dead_letter_conditions(door):
+        if door is None:
+            return []
+        return [tables.dead_letter.c.door == door]
+
+    def count_dead_letters(self, door=None):
+        with self._connect() as conn:
+            return conn.scalar(
+                sa.select(sa.func.count()).select_from(tables.dead_letter)
+                .where(*self._dead_letter_conditions(door)))
+
+    def update_dead_letter_reason(self, letter_id, reason):
+        dead_letter = tables.dead_letter
+        with self._connect(transaction=True) as conn:
+            conn.execute(dead_letter.update().where(
+                dead_letter.c.id == letter_id).values(
+                reason=models.printable(reason,
+                                        models.MAX_DEAD_LETTER_REASON)))
+
+    def delete_dead_letters(self, ids=None):
+        dead_letter = tables.dead_letter
+        with self._connect(transaction=True) as conn:
+            if ids is None:
+                return conn.execute(dead_letter.delete()).rowcount
+            ids = list(ids)
+            return sum(
+                conn.execute(dead_letter.delete().where(
+                    dead_letter.c.id.in_(ids[start:start + EXPIRY_CHUNK]))
+                ).rowcount
+                for start in range(0, len(ids), EXPIRY_CHUNK))

@@ -431,3 +431,66 @@ class RecordResult:
     duplicates: list = dataclasses.field(default_factory=list)
     #: (message_id, reason) pairs
     rejected: list = dataclasses.field(default_factory=list)
+
+
+#: Longest reason and message_id a dead letter keeps, after escaping.
+MAX_DEAD_LETTER_REASON = 1024
+MAX_DEAD_LETTER_MESSAGE_ID = 255
+#: Longest door and kind names.
+MAX_DEAD_LETTER_NAME = 32
+#: Longest payload a dead letter keeps, in characters of its JSON text
+#: (ASCII, so as many bytes); a longer one is cut and the letter marked
+#: ``truncated``.
+MAX_DEAD_LETTER_PAYLOAD = 1024 * 1024
+
+#: What printable() escapes: anything but printable ASCII.
+_UNPRINTABLE = re.compile(r'[^\x20-\x7e]')
+
+
+def printable(text, limit):
+    """``text`` as printable ASCII of at most ``limit`` characters.
+
+    Control characters, lone surrogates and every other non-ASCII
+    character become Python escapes (``\\n``, ``\\x00``, ``\\ud800``,
+    ``\\xe9``, ``\\U0001f600``), so the text fits any column charset and
+    any terminal. Longer text is cut and ends with ``...``. None stays
+    None; anything else is turned into text first.
+    """
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        text = str(text)
+    escaped = _UNPRINTABLE.sub(_escape, text[:limit])
+    if len(text) > limit or len(escaped) > limit:
+        escaped = escaped[:limit - 3] + '...'
+    return escaped
+
+
+def _escape(match):
+    return match.group().encode('unicode_escape').decode('ascii')
+
+
+@dataclasses.dataclass
+class DeadLetter:
+    """Something that could not become stored events, kept for an operator.
+
+    ``door`` says where it came in ('dispatcher', 'publisher', 'api') and
+    ``kind`` what the payload is: 'event' (one event as Ceilometer
+    serializes it on the wire), 'notification' (a raw OpenStack
+    notification: event_type, payload, metadata, publisher_id, priority)
+    or 'message' (a whole message that could not be read at all).
+    ``payload`` is any JSON document. The store sets ``created_at`` (naive
+    UTC, now when None) and ``id``. A stored letter whose payload was
+    longer than MAX_DEAD_LETTER_PAYLOAD is ``truncated``: its payload is
+    then the text of the first characters of its JSON, and it cannot be
+    replayed.
+    """
+
+    door: str
+    kind: str
+    reason: str
+    payload: object
+    message_id: str = None
+    created_at: datetime.datetime = None
+    id: int = None
+    truncated: bool = False

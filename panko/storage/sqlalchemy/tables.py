@@ -15,6 +15,10 @@ upgraded in place) and adds what its queries lacked:
   and behind event type and project, so a page is read in index order
   and stops after ``limit`` rows.
 
+``dead_letter`` keeps what could not become stored events for an operator
+(see ``panko-dead-letters``); its text columns hold only printable ASCII
+and its payload ASCII JSON text, so no engine or charset refuses one.
+
 On PostgreSQL the trait tables have no primary key but an index on
 ``event_id`` alone, a third of the size (see the migration
 ``b1_pg_trait_event_id_index``), and no foreign key to ``event``, whose
@@ -78,3 +82,18 @@ trait_text = _trait_table('trait_text', sa.String(255))
 trait_int = _trait_table('trait_int', sa.BigInteger)
 trait_float = _trait_table('trait_float', sa.Float(53))
 trait_datetime = _trait_table('trait_datetime', PreciseDateTime)
+
+dead_letter = sa.Table(
+    'dead_letter', metadata,
+    sa.Column('id', sa.Integer, primary_key=True),
+    sa.Column('created_at', PreciseDateTime, nullable=False),
+    sa.Column('door', sa.String(32), nullable=False),
+    sa.Column('kind', sa.String(32), nullable=False),
+    sa.Column('message_id', sa.String(255)),
+    sa.Column('reason', sa.String(1024), nullable=False),
+    sa.Column('payload', LongText, nullable=False),
+    sa.Column('truncated', sa.Boolean, nullable=False),
+    sa.Index('ix_dead_letter_door', 'door', 'id'),
+    # Never reuse the id of a deleted letter, on SQLite either.
+    sqlite_autoincrement=True,
+)

@@ -163,7 +163,8 @@ class TestDbsync:
         finally:
             engine.dispose()
         assert {'event', 'event_type', 'trait_text', 'trait_int',
-                'trait_float', 'trait_datetime', 'trait_type'} <= names
+                'trait_float', 'trait_datetime', 'trait_type',
+                'dead_letter'} <= names
 
     def test_unreachable_database_is_a_clear_failure(self, tmp_path):
         result = run_command(
@@ -236,6 +237,11 @@ class TestPanko10Upgrade:
         assert conn.record_events([emoji]).stored == [emoji.message_id]
         assert conn.get_events(models.EventFilter(
             message_id=emoji.message_id)) == [emoji.validated()]
+
+        # Dead letters can be kept in the upgraded database.
+        conn.record_dead_letters([models.DeadLetter(
+            'dispatcher', 'event', 'rejected', {'message_id': 'x'})])
+        assert conn.count_dead_letters() == 1
 
         # Running dbsync again changes nothing.
         again = run_command('panko-dbsync', empty_database_url,
