@@ -11,8 +11,8 @@ the table stores any letter whatever the engine's charset; ``payload`` is
 the letter's document as ASCII JSON text, cut to 1 MiB (``truncated``).
 Ids are never reused.
 
-Revision ID: d1_dead_letter
-Revises: c1_pg_trait_no_event_fk
+Revision ID: e1_dead_letter
+Revises: d1_mysql_utf8mb4
 Create Date: 2026-12-01
 """
 
@@ -20,8 +20,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-revision = 'd1_dead_letter'
-down_revision = 'c1_pg_trait_no_event_fk'
+revision = 'e1_dead_letter'
+down_revision = 'd1_mysql_utf8mb4'
 branch_labels = None
 depends_on = None
 
