@@ -74,6 +74,16 @@ OPTS = [
                                   'and critical notifications'),
                         ('all', 'keep every raw notification')],
                help='Which raw notifications to keep in the event.'),
+    cfg.IntOpt('max_redeliveries',
+               default=10,
+               min=1,
+               help='Deliveries of a message that failed for a reason '
+                    'other than a storage outage (a bug, say) before it '
+                    'is set aside as a dead letter instead of being '
+                    'requeued again. Counted by each dispatcher worker. '
+                    'An outage requeues without limit, and an event that '
+                    'is invalid or that the database refuses is set '
+                    'aside at once.'),
     cfg.FloatOpt('requeue_delay_max',
                  default=30.0,
                  min=0,

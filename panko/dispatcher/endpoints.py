@@ -1,14 +1,20 @@
 """Batch notification endpoints: parse, record, then acknowledge.
 
-A batch is acknowledged only once every event in it is committed. When
-the store fails, the whole batch is requeued after a growing delay, and
-events already committed are skipped as duplicates when it comes back. A
-message that cannot be read at all is logged in full on the
-``panko.dispatcher.dead_letter`` logger and acknowledged, so that it is
-set aside instead of coming back forever.
+A batch is acknowledged only once its events are committed. An event
+that is invalid or that the store refuses, and a message that cannot be
+read at all, are set aside as dead letters with their reason while the
+rest of the batch is stored (panko.ingestion.recorder). When the store
+has an outage, the whole batch is requeued after a growing delay, as
+often as it takes; events already committed are skipped as duplicates
+when it comes back. A batch that fails for any other reason is requeued
+too, but a message delivered ``[dispatcher] max_redeliveries`` times
+without being stored is then set aside, so that no message can stop
+ingestion for good.
 """
 
+import collections
 import functools
+import hashlib
 import json
 import threading
 
@@ -16,13 +22,18 @@ from oslo_context import context
 from oslo_log import log
 import oslo_messaging
 
+from panko import safe_text
 from panko import storage
 from panko.ingestion import definitions
 from panko.ingestion import recorder
 from panko.ingestion import wire
+from panko.storage import models
 
 LOG = log.getLogger(__name__)
-DEAD_LETTER_LOG = log.getLogger('panko.dispatcher.dead_letter')
+
+#: Messages whose failed deliveries are remembered, at most.
+REMEMBERED_MESSAGES = 10000
+
 
 class PoisonMessage(ValueError):
     """A message that can never become events; the text says why."""
@@ -43,10 +54,48 @@ class Backoff:
         self.failures = 0
 
 
+class FailedDeliveries:
+    """How many times each message came and failed, in this process.
+
+    The broker does not say how often a message was redelivered, so each
+    worker counts the failures it saw, by the message's id, for the most
+    recent REMEMBERED_MESSAGES messages. A message another worker failed
+    starts again from zero here: the limit is per worker.
+    """
+
+    def __init__(self):
+        self._counts = collections.OrderedDict()
+
+    @staticmethod
+    def key(message):
+        metadata = message.get('metadata')
+        if isinstance(metadata, dict) and metadata.get('message_id'):
+            return str(metadata['message_id'])
+        return hashlib.sha256(json.dumps(
+            message, sort_keys=True, default=repr).encode(
+                'utf-8', 'backslashreplace')).hexdigest()
+
+    def count(self, message):
+        return self._counts.get(self.key(message), 0)
+
+    def failed(self, messages):
+        for message in messages:
+            key = self.key(message)
+            self._counts[key] = self._counts.pop(key, 0) + 1
+        while len(self._counts) > REMEMBERED_MESSAGES:
+            self._counts.popitem(last=False)
+
+    def handled(self, messages):
+        for message in messages:
+            self._counts.pop(self.key(message), None)
+
+
 class BatchEndpoint:
     def __init__(self, conf, connection):
         self.connection = connection
         self.backoff = Backoff(conf.dispatcher.requeue_delay_max)
+        self.max_redeliveries = conf.dispatcher.max_redeliveries
+        self.failures = FailedDeliveries()
         self.stopping = threading.Event()
 
     def stop(self):
@@ -57,32 +106,40 @@ class BatchEndpoint:
         """Record the events of a batch of messages; say what to do next.
 
         ``events_of(message)`` returns the message's events and the
-        (message_id, reason) pairs of those it rejects. Messages are parsed
-        as the events are written, a chunk at a time. Every line logged
-        for the batch carries the same request id: oslo.log writes the
-        thread's current context on each line.
+        DeadLetters of those it rejects. Messages are parsed as the events
+        are written, a chunk at a time. Every line logged for the batch
+        carries the same request id: oslo.log writes the thread's current
+        context on each line.
         """
         context.RequestContext(overwrite=True)
 
         def parts():
             for message in messages:
+                failures = self.failures.count(message)
+                if failures >= self.max_redeliveries:
+                    yield [], [message_letter(
+                        message, 'not stored after %d deliveries' % failures)]
+                    continue
                 try:
                     yield events_of(message)
                 except Exception as e:
                     # Whatever fails here fails the same way on every
                     # redelivery: the message is set aside, not requeued.
-                    set_aside(message, e)
+                    yield [], [message_letter(message, safe_text.reason(e))]
 
         try:
-            result = recorder.record_stream(self.connection, parts())
-        except storage.StorageError as e:
+            result = recorder.record_stream(self.connection, parts(),
+                                            door='dispatcher')
+        except storage.StorageUnavailable as e:
             return self.requeue(messages, e)
         except Exception as e:
-            # Not the data's fault (that is rejected, not raised): keep
+            # Not the data's fault (that is set aside, not raised): keep
             # the messages rather than lose them, and say why loudly.
             LOG.exception('Unexpected error while storing events')
+            self.failures.failed(messages)
             return self.requeue(messages, e)
         self.backoff.reset()
+        self.failures.handled(messages)
         LOG.debug('%d messages: %d events stored, %d duplicates, %d '
                   'rejected', len(messages), len(result.stored),
                   len(result.duplicates), len(result.rejected))
@@ -91,16 +148,21 @@ class BatchEndpoint:
     def requeue(self, messages, error):
         delay = self.backoff.next_delay()
         LOG.warning('Cannot store events (%s); requeuing %d messages in '
-                    '%.0f s', error, len(messages), delay)
+                    '%.0f s', safe_text.reason(error), len(messages), delay)
         self.stopping.wait(delay)
         return oslo_messaging.NotificationResult.REQUEUE
 
 
-def set_aside(message, reason):
-    """Log a message that cannot be used, in full, then let it be acked."""
-    DEAD_LETTER_LOG.error('Setting aside message %s: %s. Content: %s',
-                          message.get('metadata', {}).get('message_id'),
-                          reason, json.dumps(message, default=repr))
+def message_letter(message, reason):
+    """The dead letter of a message that cannot be used as it is."""
+    metadata = message.get('metadata')
+    message_id = (metadata.get('message_id')
+                  if isinstance(metadata, dict) else None)
+    LOG.error('Setting aside message %s: %s', safe_text.brief(message_id),
+              reason)
+    return models.DeadLetter(
+        door=None, kind='message', reason=reason, payload=message,
+        message_id=message_id if isinstance(message_id, str) else None)
 
 
 class EventEndpoint(BatchEndpoint):
@@ -149,7 +211,11 @@ class NotificationEndpoint(BatchEndpoint):
             event = self.normalizer.to_event(message, priority)
         except definitions.InvalidNotification as e:
             message_id = message.get('metadata', {}).get('message_id')
-            LOG.warning('Rejecting notification %s (%s): %s', message_id,
-                        message.get('event_type'), e)
-            return [], [(message_id, str(e))]
+            reason = safe_text.reason(e)
+            LOG.warning('Rejecting notification %s (%s): %s',
+                        safe_text.brief(message_id),
+                        safe_text.brief(message.get('event_type')), reason)
+            return [], [models.DeadLetter(
+                door=None, kind='notification', reason=reason,
+                payload=message, message_id=message_id)]
         return ([event] if event is not None else []), []

@@ -21,6 +21,8 @@ from oslo_log import log
 from stevedore import driver
 import yaml
 
+from panko import safe_text
+from panko.ingestion import scrub
 from panko.storage import models
 
 LOG = log.getLogger(__name__)
@@ -168,9 +170,11 @@ class EventDefinition:
                 trait = definition.to_trait(notification)
             except (ValueError, TypeError) as e:
                 LOG.warning('Dropping trait %s of %s %s (fields %s): %s',
-                            definition.name, notification['event_type'],
-                            notification['metadata'].get('message_id'),
-                            definition.fields, e)
+                            definition.name,
+                            safe_text.brief(notification['event_type']),
+                            safe_text.brief(
+                                notification['metadata'].get('message_id')),
+                            definition.fields, safe_text.reason(e))
                 continue
             if trait is not None:
                 traits.append(trait)
@@ -224,7 +228,9 @@ class Normalizer:
         if definition is None:
             LOG.debug('No event definition matches %s; dropped', event_type)
             return None
-        raw = notification if priority in self.raw_priorities else {}
+        # The raw notification kept holds its context: not its token.
+        raw = (scrub.scrub(notification)
+               if priority in self.raw_priorities else {})
         return models.Event(message_id=metadata['message_id'],
                             event_type=event_type,
                             generated=metadata['timestamp'],

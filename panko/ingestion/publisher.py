@@ -4,8 +4,9 @@ Ceilometer loads it by the URL's scheme from the entry point namespace
 ``ceilometer.event.publisher`` and calls ``publish_events`` with its own
 Event objects (``message_id``, ``event_type``, ``generated`` as a naive UTC
 datetime, ``traits`` with ``name``, ``dtype`` and ``value``, and ``raw``).
-The events are committed before ``publish_events`` returns; a storage
-failure is raised to Ceilometer, never swallowed.
+The events are committed before ``publish_events`` returns; an event
+the store cannot take is set aside as a dead letter, and an outage is
+raised to Ceilometer, never swallowed.
 
 The publisher reads panko's own configuration files (``/etc/panko/
 panko.conf`` by default, or ``panko://?config_file=/path/panko.conf``),
@@ -66,7 +67,8 @@ class PankoPublisher:
 
     def publish_events(self, events):
         result = recorder.record(
-            self.connection, [event_from_ceilometer(e) for e in events])
+            self.connection, [event_from_ceilometer(e) for e in events],
+            door='publisher')
         LOG.debug('panko:// stored %d events, %d duplicates, %d rejected',
                   len(result.stored), len(result.duplicates),
                   len(result.rejected))

@@ -5,7 +5,9 @@ event's keys in sorted order at every level, nested objects flattened with
 ``:``, arrays written as Python 3 prints them once every string has been
 turned into UTF-8 bytes. Floats print the way Python prints them, which is
 also how Ceilometer's JSON wrote them, so parsing with :mod:`json` and
-printing again gives back the original text.
+printing again gives back the original text. A lone surrogate, which
+UTF-8 cannot encode, is hashed as its three surrogate bytes, so that such
+an event is rejected for what it holds rather than for its signature.
 """
 
 import hashlib
@@ -18,7 +20,7 @@ def _as_bytes(value):
     """The value as Ceilometer's decode_unicode() leaves it, keys sorted."""
     kind = type(value)
     if kind is str:
-        return value.encode('utf-8')
+        return value.encode('utf-8', 'surrogatepass')
     if kind is list:
         return [_as_bytes(item) for item in value]
     if kind is dict:
@@ -26,7 +28,7 @@ def _as_bytes(value):
                 for key in sorted(value)}
     # Subclasses, which JSON decoding never makes: the same, more slowly.
     if isinstance(value, str):
-        return value.encode('utf-8')
+        return value.encode('utf-8', 'surrogatepass')
     if isinstance(value, list):
         return [_as_bytes(item) for item in value]
     if isinstance(value, dict):
@@ -73,7 +75,8 @@ def compute_signature(event, secret):
         return ''
     parts = []
     _flatten(event, '', parts)
-    return hmac.new(secret.encode('utf-8'), ''.join(parts).encode('utf-8'),
+    return hmac.new(secret.encode('utf-8'),
+                    ''.join(parts).encode('utf-8', 'surrogatepass'),
                     hashlib.sha256).hexdigest()
 
 

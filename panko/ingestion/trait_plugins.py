@@ -11,6 +11,7 @@ or None for no trait.
 from jsonpath_ng import ext as jsonpath
 from oslo_log import log
 
+from panko import safe_text
 from panko.storage import models
 
 LOG = log.getLogger(__name__)
@@ -32,7 +33,8 @@ class SplitPlugin:
             return None
         path, value = matches[0]
         if not isinstance(value, str):
-            LOG.warning('split: %s is %r, not a string', path, value)
+            LOG.warning('split: %s is %s, not a string', path,
+                        safe_text.brief(value))
             return None
         parts = value.split(self.separator, self.max_split)
         try:

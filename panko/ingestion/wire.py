@@ -8,8 +8,11 @@ range-checking the values is left to ``Event.validated()``, which the
 storage driver applies to every event it records.
 """
 
+import datetime
+
 from oslo_log import log
 
+from panko import safe_text
 from panko.ingestion import signature
 from panko.storage import models
 
@@ -96,11 +99,12 @@ def parse_event(event):
 
 
 def parse_events(events, secret='', accept_unsigned=False):
-    """Split serialized events into Events and (message_id, reason) pairs.
+    """Split serialized events into Events and DeadLetters saying why.
 
     With a ``secret``, an event whose signature does not match is rejected,
     and so is an unsigned one unless ``accept_unsigned``; without a
-    secret, every event is accepted unsigned.
+    secret, every event is accepted unsigned. The dead letters carry the
+    event as it came and no door: the recorder sets it.
     """
     parsed, rejected = [], []
     for event in events:
@@ -111,12 +115,33 @@ def parse_events(events, secret='', accept_unsigned=False):
                     'message_signature does not match (forged, altered or '
                     'signed with another telemetry_secret)')
         except models.InvalidEvent as e:
-            message_id = _message_id_of(event)
-            LOG.warning('Rejecting event %s: %s', message_id, e)
-            rejected.append((message_id, str(e)))
+            LOG.warning('Rejecting event %s: %s',
+                        safe_text.brief(_message_id_of(event)),
+                        safe_text.reason(e))
+            rejected.append(models.DeadLetter(
+                door=None, kind='event', reason=safe_text.reason(e),
+                payload=event, message_id=_message_id_of(event)))
         else:
             parsed.append(valid)
     return parsed, rejected
+
+
+def serialize_event(event):
+    """An Event as Ceilometer serializes it on the wire, unsigned.
+
+    The inverse of parse_event, for events that came in another way (the
+    panko:// publisher, raw notifications) and must be set aside.
+    """
+    def json_value(value):
+        return value.isoformat() if isinstance(
+            value, datetime.datetime) else value
+
+    return {'message_id': event.message_id,
+            'event_type': event.event_type,
+            'generated': json_value(event.generated),
+            'traits': [[trait.name, trait.dtype, json_value(trait.value)]
+                       for trait in event.traits],
+            'raw': event.raw}
 
 
 def _signature_accepted(event, secret, accept_unsigned):

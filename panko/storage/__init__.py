@@ -63,6 +63,15 @@ class StorageUnavailable(StorageError):
     """
 
 
+class UnstorableEvents(StorageError):
+    """The database refused a batch for what it holds, not for an outage.
+
+    Trying the same batch again fails the same way: the caller isolates
+    the events at fault (see panko.ingestion.recorder). The text names
+    the database's reason, without the statement.
+    """
+
+
 class InvalidMarker(StorageError):
     """The pagination marker names no event visible to the caller."""
 

@@ -8,6 +8,7 @@ import json
 from oslo_log import log
 from oslo_utils import timeutils
 
+from panko import safe_text
 from panko.ingestion import scrub
 from panko.storage import models
 
@@ -51,12 +52,14 @@ def dead_letter_fields(letter):
         created_at = timeutils.utcnow()
     return {
         'created_at': created_at,
-        'door': models.printable(letter.door, models.MAX_DEAD_LETTER_NAME),
-        'kind': models.printable(letter.kind, models.MAX_DEAD_LETTER_NAME),
-        'message_id': models.printable(letter.message_id,
-                                       models.MAX_DEAD_LETTER_MESSAGE_ID),
-        'reason': models.printable(letter.reason,
-                                   models.MAX_DEAD_LETTER_REASON),
+        'door': safe_text.printable(letter.door,
+                                    models.MAX_DEAD_LETTER_NAME),
+        'kind': safe_text.printable(letter.kind,
+                                    models.MAX_DEAD_LETTER_NAME),
+        'message_id': safe_text.printable(
+            letter.message_id, models.MAX_DEAD_LETTER_MESSAGE_ID),
+        'reason': safe_text.printable(letter.reason,
+                                      models.MAX_DEAD_LETTER_REASON),
         'payload': text,
         'truncated': truncated,
     }
@@ -103,8 +106,10 @@ class Connection(metaclass=abc.ABCMeta):
                 valid = event.validated(self.limits)
                 prepared = prepare(valid) if prepare else valid
             except models.InvalidEvent as e:
-                LOG.warning('Rejecting event %s: %s', event.message_id, e)
-                result.rejected.append((event.message_id, str(e)))
+                reason = safe_text.reason(e)
+                LOG.warning('Rejecting event %s: %s',
+                            safe_text.brief(event.message_id), reason)
+                result.rejected.append((event.message_id, reason))
                 continue
             if valid.message_id in batch:
                 result.duplicates.append(valid.message_id)

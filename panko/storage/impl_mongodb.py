@@ -57,6 +57,7 @@ from oslo_utils import timeutils
 import pymongo
 from pymongo import errors
 
+from panko import safe_text
 from panko import storage
 from panko.storage import base
 from panko.storage import models
@@ -77,6 +78,10 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 #: Duplicate key: the only write error that is not a failure.
 DUPLICATE_KEY = 11000
+#: Write errors that pass: out of time, interrupted, shutting down, not
+#: (or no longer) the primary.
+TRANSIENT_CODES = frozenset((50, 91, 189, 262, 10107, 11600, 11602,
+                             13435, 13436))
 
 #: Events deleted per round trip by clear_expired_data.
 EXPIRY_CHUNK = 1000
@@ -142,18 +147,27 @@ def _trait_from_element(element):
 def _duplicate_key_errors(bulk_error):
     """The write errors of a bulk write, when all are duplicate keys.
 
-    Any other failure, or an unmet write concern, means part of the batch
-    may be missing or not durable: StorageUnavailable, so that the caller
-    retries, which is safe since what was stored comes back as duplicates.
+    An unmet write concern, or a server that is stepping down or out of
+    time, means part of the batch may be missing or not durable:
+    StorageUnavailable, so that the caller retries, which is safe since
+    what was stored comes back as duplicates. Any other write error is
+    the data's: UnstorableEvents, so that the caller isolates it.
     """
     details = bulk_error.details
     write_errors = details.get('writeErrors', [])
     failures = [error for error in write_errors
                 if error['code'] != DUPLICATE_KEY]
-    failures.extend(details.get('writeConcernErrors', []))
-    if failures:
+    passing = details.get('writeConcernErrors', []) + [
+        error for error in failures if error['code'] in TRANSIENT_CODES]
+    if passing:
         raise storage.StorageUnavailable(
-            'MongoDB did not store the whole batch: %s' % failures[0]
+            'MongoDB did not store the whole batch: %s'
+            % safe_text.brief(passing[0].get('errmsg'), 300)
+        ) from bulk_error
+    if failures:
+        raise storage.UnstorableEvents(
+            'MongoDB refused an event: %s'
+            % safe_text.brief(failures[0].get('errmsg'), 300)
         ) from bulk_error
     return write_errors
 
@@ -302,7 +316,13 @@ class Connection(base.Connection):
             trait = event.trait(name)
             is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
             document[name] = trait.value if is_text else None
-        size = len(bson.encode(document))
+        try:
+            size = len(bson.encode(document))
+        except (bson.errors.BSONError, ValueError, OverflowError) as e:
+            # Lone surrogates, integers beyond 64 bits: BSON cannot hold
+            # them, so neither can MongoDB.
+            raise models.InvalidEvent('MongoDB cannot hold the event: %s'
+                                      % safe_text.brief(str(e)))
         if size > MAX_DOCUMENT_BYTES:
             raise models.InvalidEvent(
                 'the event takes %d bytes, more than MongoDB\'s limit of '
@@ -556,7 +576,7 @@ class Connection(base.Connection):
     def update_dead_letter_reason(self, letter_id, reason):
         with self._errors():
             self._dead_letters.update_one(
-                {'_id': letter_id}, {'$set': {'reason': models.printable(
+                {'_id': letter_id}, {'$set': {'reason': safe_text.printable(
                     reason, models.MAX_DEAD_LETTER_REASON)}})
 
     def delete_dead_letters(self, ids=None):

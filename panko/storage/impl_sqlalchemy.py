@@ -17,9 +17,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
 from panko import profiler
+from panko import safe_text
 from panko import storage
 from panko.storage import base
 from panko.storage import models
+from panko.storage.sqlalchemy import errors
 from panko.storage.sqlalchemy import migration
 from panko.storage.sqlalchemy import tables
 
@@ -325,9 +327,14 @@ class Connection(base.Connection):
             else:
                 with self._engine.connect() as connection:
                     yield connection
-        except (db_exc.DBConnectionError, sa.exc.OperationalError) as e:
+        except (db_exc.DBDeadlock, db_exc.DBDuplicateEntry,
+                db_exc.DBReferenceError):
+            raise  # _write_batch tries again
+        except (db_exc.DBError, sa.exc.OperationalError) as e:
+            if not errors.is_outage(e):
+                raise
             raise storage.StorageUnavailable(
-                'database unavailable: %s' % e) from e
+                'database unavailable: %s' % errors.describe(e)) from e
 
     def upgrade(self):
         migration.upgrade(self._engine)
@@ -377,9 +384,10 @@ class Connection(base.Connection):
                     raise storage.StorageUnavailable(
                         'batch failed %d times: %s' % (attempt, e)) from e
                 LOG.debug('Retrying a batch after %s', e)
-            except db_exc.DBError as e:
-                raise storage.StorageError(
-                    'cannot store events: %s' % e) from e
+            except (db_exc.DBError, sa.exc.StatementError,
+                    ValueError, OverflowError) as e:
+                # Not an outage (_connect raised those): the data's fault.
+                raise storage.UnstorableEvents(errors.describe(e)) from e
 
     def _insert(self, conn, events):
         type_ids = self._get_event_type_ids(
@@ -720,7 +728,7 @@ class Connection(base.Connection):
                 conn.execute(tables.dead_letter.insert(), rows)
         except db_exc.DBError as e:
             raise storage.StorageError(
-                'cannot store dead letters: %s' % e) from e
+                'cannot store dead letters: %s' % errors.describe(e)) from e
 
     def get_dead_letters(self, limit=None, after_id=None, door=None):
         dead_letter = tables.dead_letter
@@ -752,8 +760,8 @@ class Connection(base.Connection):
         with self._connect(transaction=True) as conn:
             conn.execute(dead_letter.update().where(
                 dead_letter.c.id == letter_id).values(
-                reason=models.printable(reason,
-                                        models.MAX_DEAD_LETTER_REASON)))
+                reason=safe_text.printable(
+                    reason, models.MAX_DEAD_LETTER_REASON)))
 
     def delete_dead_letters(self, ids=None):
         dead_letter = tables.dead_letter

@@ -443,33 +443,6 @@ MAX_DEAD_LETTER_NAME = 32
 #: ``truncated``.
 MAX_DEAD_LETTER_PAYLOAD = 1024 * 1024
 
-#: What printable() escapes: anything but printable ASCII.
-_UNPRINTABLE = re.compile(r'[^\x20-\x7e]')
-
-
-def printable(text, limit):
-    """``text`` as printable ASCII of at most ``limit`` characters.
-
-    Control characters, lone surrogates and every other non-ASCII
-    character become Python escapes (``\\n``, ``\\x00``, ``\\ud800``,
-    ``\\xe9``, ``\\U0001f600``), so the text fits any column charset and
-    any terminal. Longer text is cut and ends with ``...``. None stays
-    None; anything else is turned into text first.
-    """
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        text = str(text)
-    escaped = _UNPRINTABLE.sub(_escape, text[:limit])
-    if len(text) > limit or len(escaped) > limit:
-        escaped = escaped[:limit - 3] + '...'
-    return escaped
-
-
-def _escape(match):
-    return match.group().encode('unicode_escape').decode('ascii')
-
-
 @dataclasses.dataclass
 class DeadLetter:
     """Something that could not become stored events, kept for an operator.

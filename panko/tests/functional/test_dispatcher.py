@@ -21,12 +21,14 @@ import webtest
 
 from panko import storage
 from panko.api import app
+from panko.ingestion import signature
 from panko.ingestion import wire
 from panko.storage import models
 from panko.tests import conftest
 from panko.tests import contract
 from panko.tests import messaging
 from panko.tests import processes
+from panko.tests import refusals
 from panko.tests.functional.api.data import ADMIN
 
 SERVICES = ('nova', 'cinder', 'neutron', 'glance', 'keystone', 'heat')
@@ -52,8 +54,10 @@ def bus():
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    with conftest.temporary_database('postgresql', str(tmp_path)) as url:
+def db_url(request, tmp_path):
+    """A migrated PostgreSQL database, or of the engine parametrized."""
+    engine = getattr(request, 'param', 'postgresql')
+    with conftest.temporary_database(engine, str(tmp_path)) as url:
         connection = storage.get_connection(conftest.make_conf(url), url)
         connection.upgrade()
         yield url
@@ -240,13 +244,55 @@ def test_poison_messages_set_aside_not_requeued(bus, db_url,
     processes.wait_for(lambda: messaging.queue_depth(routing_key)[0] == 0,
                        10, what='poison messages acknowledged')
     assert list(stored_events(db_url)) == [single[0]['message_id']]
+    connection = storage.get_connection(conftest.make_conf(db_url), db_url)
+    [letter] = connection.get_dead_letters()
+    assert (letter.door, letter.kind) == ('dispatcher', 'message')
+    assert letter.reason == ('the payload must be a list of events, got '
+                             'an object')
+    assert letter.payload['payload'] == {'a': 'dict'}
     log = dispatcher.log()
-    assert 'panko.dispatcher.dead_letter' in log
-    assert ('the payload must be a list of events, got an object. '
-            'Content: {') in log
-    assert '"payload": {"a": "dict"}' in log
+    assert 'Setting aside message %s: the payload must be a list' % (
+        letter.message_id) in log
+    # Messages oslo.messaging cannot decode never reach panko.
     assert log.count('Failed to process message ... skipping it') == 2
     assert dispatcher.running()
+
+
+@pytest.mark.parametrize('db_url', conftest.SQL_ENGINES, indirect=True)
+def test_unstorable_events_set_aside_among_a_thousand_good_ones(
+        bus, db_url, start_dispatcher):
+    """The issue's case: signed events that cannot be stored, queued
+    before and among 1,000 good ones, on every engine."""
+    refusals.refuse_value(db_url)
+    good = [event for message in synthetic_messages(1000, 100, 'good')
+            for event in message]
+    overflowing = dict(good[0], message_id='bad-overflow',
+                       generated='9999-12-31T23:59:59-05:00')
+    refused = dict(good[0], message_id='bad-refused',
+                   traits=[['state', 1, refusals.REFUSED]])
+    bad = [overflowing, refused]
+    for event in good + bad:
+        event['message_signature'] = signature.compute_signature(
+            event, contract.SECRET)
+    messaging.publish_events(bus.exchange, bus.topic, [
+        [overflowing]] + [good[i:i + 100] for i in range(0, 500, 100)] + [
+        good[500:550] + [refused] + good[550:600]] + [
+        good[i:i + 100] for i in range(600, 1000, 100)])
+    dispatcher = start_dispatcher()
+    counter = processes.EventCounter(db_url)
+    processes.wait_for(lambda: counter.stored() >= 1000, 60,
+                       what='1,000 events')
+    processes.wait_for(lambda: messaging.queue_depth(bus.queue)[0] == 0,
+                       10, what='every message acknowledged')
+    assert counter.counts() == (1000, 1000)
+    assert set(stored_events(db_url)) == {e['message_id'] for e in good}
+    connection = storage.get_connection(conftest.make_conf(db_url), db_url)
+    letters = connection.get_dead_letters()
+    assert sorted(letter.message_id for letter in letters) == [
+        'bad-overflow', 'bad-refused']
+    assert {letter.door for letter in letters} == {'dispatcher'}
+    assert dispatcher.running()
+    assert 'requeuing' not in dispatcher.log()
 
 
 def children(pid):

@@ -2,7 +2,6 @@
 
 import copy
 import datetime
-import logging
 import time
 import types
 from urllib import parse
@@ -152,8 +151,9 @@ def test_record_stream_writes_chunks_as_parts_arrive(store, monkeypatch):
     single = contract.fixture_events('event_sample_signed_single')
     events = [e.validated() for e in wire.parse_events(
         batch + single)[0]]
-    parts = [(events[:3], [('x', 'bad')]), (events[3:], []),
-             (events[:1], [])]
+    bad = models.DeadLetter(door=None, kind='event', reason='bad',
+                            payload={}, message_id='x')
+    parts = [(events[:3], [bad]), (events[3:], []), (events[:1], [])]
     result = recorder.record_stream(store, iter(parts))
     assert calls == [2, 2, 1]
     assert len(result.stored) == 4
@@ -172,19 +172,44 @@ class TestEventEndpoint:
 
     def test_poison_message_set_aside_and_the_rest_stored(self, conf, store,
                                                           caplog):
-        caplog.set_level(logging.ERROR, 'panko.dispatcher.dead_letter')
         single = contract.fixture_events('event_sample_signed_single')
         messages = [message_of({'not': 'a list'}, 'poison-1'),
                     message_of(single, 'good-1')]
+        messages[0]['ctxt'] = {'auth_token': 'gAAAAAB-token',
+                               'user_id': 'u-1'}
         assert endpoints.EventEndpoint(conf, store).sample(messages) == HANDLED
         assert [e.message_id for e in all_events(store)] == [
             single[0]['message_id']]
-        [record] = [r for r in caplog.records
-                    if r.name == 'panko.dispatcher.dead_letter']
-        assert 'poison-1' in record.getMessage()
-        assert 'the payload must be a list of events, got an object' in (
-            record.getMessage())
-        assert '"not": "a list"' in record.getMessage()
+        [letter] = store.get_dead_letters()
+        assert (letter.door, letter.kind, letter.message_id) == (
+            'dispatcher', 'message', 'poison-1')
+        assert letter.reason == ('the payload must be a list of events, '
+                                 'got an object')
+        assert letter.payload['payload'] == {'not': 'a list'}
+        assert 'gAAAAAB-token' not in str(letter.payload)
+        assert 'gAAAAAB-token' not in caplog.text
+
+    def test_a_message_failing_unexpectedly_is_set_aside_at_the_limit(
+            self, conf, store, monkeypatch):
+        conf.set_override('max_redeliveries', 3, 'dispatcher')
+        endpoint = endpoints.EventEndpoint(conf, store)
+        single = contract.fixture_events('event_sample_signed_single')
+        messages = [message_of(single, 'cursed-1')]
+
+        def cursed(connection, parts, door=None):
+            list(parts)
+            raise RuntimeError('a bug')
+
+        with monkeypatch.context() as patch:
+            patch.setattr(recorder, 'record_stream', cursed)
+            for _ in range(3):
+                assert endpoint.sample(messages) == REQUEUE
+        assert endpoint.sample(messages) == HANDLED
+        assert all_events(store) == []
+        [letter] = store.get_dead_letters()
+        assert letter.message_id == 'cursed-1'
+        assert letter.reason == 'not stored after 3 deliveries'
+        assert endpoint.failures.count(messages[0]) == 0
 
     def test_storage_failure_requeues_then_recovery_stores_once(
             self, conf, store, db_url):
@@ -237,9 +262,13 @@ class TestNotificationEndpoint:
         assert 'metadata.message_id is missing' in caplog.text
         error = contract.as_received(samples['cinder_volume_create_end'],
                                      'n-error')
+        error['ctxt']['auth_token'] = 'gAAAAAB-keystone-token'
         assert endpoint.error([error]) == HANDLED
         [kept] = store.get_events(models.EventFilter(message_id='n-error'))
         assert kept.raw['payload'] == error['payload']
+        # The raw notification is kept without its caller's token.
+        assert kept.raw['ctxt']['auth_token'] == '***'
+        assert kept.raw['ctxt']['user_id'] == error['ctxt']['user_id']
 
 
 class TestPankoPublisher:
@@ -282,6 +311,22 @@ class TestPankoPublisher:
             'state': 'active', 'memory_mb': 2048, 'load': 0.5,
             'launched_at': datetime.datetime(2026, 11, 25, 3, 7)}
         assert second.raw == {}
+
+    def test_an_unstorable_event_is_set_aside_not_raised(
+            self, tmp_path, db_url, store):
+        publisher = self.publisher(tmp_path, db_url)
+        far = datetime.datetime(9999, 12, 31, 23, 59, 59,
+                                tzinfo=datetime.timezone(
+                                    datetime.timedelta(hours=-5)))
+        publisher.publish_events([self.ceilometer_event('c-1'),
+                                  self.ceilometer_event('c-far',
+                                                        generated=far)])
+        assert [e.message_id for e in all_events(store)] == ['c-1']
+        [letter] = store.get_dead_letters()
+        assert (letter.door, letter.kind, letter.message_id) == (
+            'publisher', 'event', 'c-far')
+        assert letter.payload['generated'] == far.isoformat()
+        assert 'out of range' in letter.reason
 
     def test_storage_failure_raised_to_ceilometer(self, tmp_path, db_url,
                                                   store):

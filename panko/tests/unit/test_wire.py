@@ -61,7 +61,8 @@ def test_malformed_event_rejected_with_a_reason_naming_the_field(event,
                                                                  reason):
     events, rejected = wire.parse_events([event])
     assert events == []
-    [(_, text)] = rejected
+    [letter] = rejected
+    text = letter.reason
     assert reason in text
 
 
@@ -77,14 +78,15 @@ def test_valid_rest_of_a_batch_is_kept():
     events, rejected = wire.parse_events([good[0], bad, good[1]])
     assert [e.message_id for e in events] == [good[0]['message_id'],
                                               good[1]['message_id']]
-    assert rejected[0][0] == bad['message_id']
+    assert rejected[0].message_id == bad['message_id']
+    assert rejected[0].payload is bad
 
 
 def test_signature_checked_only_with_a_secret():
     forged = an_event(traits=[['service', 1, 'forged']])
     events, rejected = wire.parse_events([forged], contract.SECRET)
     assert events == []
-    assert 'message_signature does not match' in rejected[0][1]
+    assert 'message_signature does not match' in rejected[0].reason
     events, rejected = wire.parse_events([forged], '')
     assert len(events) == 1 and rejected == []
 
@@ -100,7 +102,7 @@ def test_accept_unsigned_still_checks_signed_events():
         accept_unsigned=True)
     assert [e.message_id for e in events] == [
         signed[0]['message_id'], 'unsigned-1', 'missing-1']
-    assert [message_id for message_id, _ in rejected] == ['forged-1']
+    assert [letter.message_id for letter in rejected] == ['forged-1']
     events, rejected = wire.parse_events([unsigned, missing],
                                          contract.SECRET)
     assert events == [] and len(rejected) == 2
