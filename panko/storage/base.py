@@ -31,8 +31,11 @@ class Connection(metaclass=abc.ABCMeta):
     CAPABILITIES = {'events': {'query': {'simple': False}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': False}}
 
-    def __init__(self, conf, url):
+    def __init__(self, conf, url, query_timeout=0):
         self.conf = conf
+        #: Seconds a statement may run; 0 for no limit (see
+        #: panko.storage.get_connection).
+        self.query_timeout = query_timeout
 
     @staticmethod
     def _validated_batch(events, result, prepare=None):

@@ -8,6 +8,7 @@ both name the offending parameter in a 400 when the input is bad.
 
 import datetime
 import json
+import reprlib
 from xml.etree import ElementTree
 
 from oslo_utils import strutils
@@ -33,8 +34,30 @@ FIELD_OPERATORS = {
 
 # Errors
 
+#: Most characters of a value echoed in an error message.
+SHOWN_CHARS = 100
+
+
+def shown(value, limit=SHOWN_CHARS):
+    """``value`` as error messages and log lines echo it.
+
+    Short printable text as it is; anything else repr-escaped and cut
+    to about ``limit`` characters, so that a value cannot forge a log
+    line with a newline nor make a megabyte-long one.
+    """
+    if not isinstance(value, str):
+        return reprlib.repr(value)[:limit]
+    if len(value) <= limit and value.isprintable():
+        return value
+    text = repr(value[:limit])
+    return text + '...' if len(value) > limit else text
+
+
 class InvalidInput(wsme.exc.InvalidInput):
     """400: a parameter's value is not acceptable; says which and why."""
+
+    def __init__(self, fieldname, value, msg=''):
+        super().__init__(fieldname, shown(value), msg)
 
 
 class InvalidFilter(wsme.exc.ClientSideError):
@@ -293,7 +316,8 @@ def event_filter(queries):
             raise InvalidFilter('q.field is missing in filter %d'
                                 % (position + 1))
         if query.value in (None, wtypes.Unset):
-            raise InvalidFilter('q.value is missing in filter %s' % field)
+            raise InvalidFilter('q.value is missing in filter %s'
+                                % shown(field))
         if field in FIELD_OPERATORS:
             _check_operator(query, (FIELD_OPERATORS[field],))
             if field == 'all_tenants':
@@ -317,19 +341,32 @@ def _trait_filter(query):
         raise InvalidFilter(
             'q.type: the data type %s of filter %s is not supported; the '
             'supported types are %s'
-            % (type_name, query.field, ', '.join(TRAIT_TYPES)))
+            % (shown(type_name), shown(query.field), ', '.join(TRAIT_TYPES)))
     dtype = models.Trait.type_from_name(type_name)
     value = _convert(query, type_name,
-                     lambda value: models.Trait.convert_value(dtype, value))
+                     lambda value: _storable(
+                         models.Trait.convert_value(dtype, value)))
     return models.TraitFilter(name=query.field, value=value, dtype=dtype,
                               op=query.op)
+
+
+#: The range of the integer columns of every storage engine.
+INT64_RANGE = range(-2 ** 63, 2 ** 63)
+
+
+def _storable(value):
+    """A filter value every engine can compare with: an integer beyond 64
+    bits is a ValueError (PostgreSQL's "bigint out of range")."""
+    if type(value) is int and value not in INT64_RANGE:
+        raise ValueError('beyond the range of 64-bit integers')
+    return value
 
 
 def _check_operator(query, allowed):
     if query.op not in allowed:
         raise InvalidFilter(
             'q.op: operator %s is not supported for field %s; use %s'
-            % (query.op, query.field, ' or '.join(allowed)))
+            % (shown(query.op), shown(query.field), ' or '.join(allowed)))
 
 
 def _convert(query, type_name, converter):
@@ -338,7 +375,8 @@ def _convert(query, type_name, converter):
     except (ValueError, TypeError, OverflowError):
         raise InvalidFilter(
             'Unable to convert the value %s to the expected data type %s '
-            '(q.value of filter %s)' % (query.value, type_name, query.field))
+            '(q.value of filter %s)'
+            % (shown(query.value), type_name, shown(query.field)))
 
 
 def _strict_boolean(value):
