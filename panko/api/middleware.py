@@ -16,6 +16,7 @@ parse it (see its docstring).
 """
 
 import json
+import math
 import re
 from xml.etree import ElementTree
 
@@ -279,6 +280,8 @@ class InputChecks:
             raise InvalidRequest('The request body is not valid JSON: %s'
                                  % e)
         _check_strings(document)
+        if isinstance(document, dict):
+            _check_limit(document.get('limit'))
         return document
 
 
@@ -320,6 +323,17 @@ def _check_strings(document):
             except UnicodeEncodeError:
                 raise InvalidRequest('A string of the request body contains '
                                      'a lone surrogate (\\ud800-\\udfff)')
+
+
+def _check_limit(limit):
+    """WSME takes int() of a body's limit: only numbers and text pass."""
+    if isinstance(limit, float):
+        acceptable = math.isfinite(limit)
+    else:
+        acceptable = limit is None or isinstance(limit, (int, str))
+    if not acceptable:
+        raise InvalidRequest('limit must be a positive integer, not %s'
+                             % v2_base.shown(limit))
 
 
 def _filters_of(q):

@@ -424,6 +424,11 @@ def check_filter_parameters(params):
     ``q.field``, and fails with an internal error when there are more of
     them than fields; this turns that case into a 400.
     """
+    if 'q' in params:
+        # WSME would try to build a filter from the bare text.
+        raise webob.exc.HTTPBadRequest(json_body={
+            'faultstring': 'q is given as q.field, q.op, q.value and '
+                           'q.type parameters, or in a JSON body'})
     fields = len(params.getall('q.field'))
     for attribute in ('op', 'value', 'type'):
         count = len(params.getall('q.' + attribute))
