@@ -281,7 +281,7 @@ class InputChecks:
                                  % e)
         _check_strings(document)
         if isinstance(document, dict):
-            _check_limit(document.get('limit'))
+            _check_members(document)
         return document
 
 
@@ -325,8 +325,10 @@ def _check_strings(document):
                                      'a lone surrogate (\\ud800-\\udfff)')
 
 
-def _check_limit(limit):
-    """WSME takes int() of a body's limit: only numbers and text pass."""
+def _check_members(document):
+    """The scalar members of a listing's JSON body, which WSME passes on
+    unchecked (a marker given as a list reached the database)."""
+    limit = document.get('limit')
     if isinstance(limit, float):
         acceptable = math.isfinite(limit)
     else:
@@ -334,6 +336,10 @@ def _check_limit(limit):
     if not acceptable:
         raise InvalidRequest('limit must be a positive integer, not %s'
                              % v2_base.shown(limit))
+    marker = document.get('marker')
+    if not (marker is None or isinstance(marker, str)):
+        raise InvalidRequest('marker must be the message_id of an event, '
+                             'not %s' % v2_base.shown(marker))
 
 
 def _filters_of(q):

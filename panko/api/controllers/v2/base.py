@@ -396,6 +396,8 @@ def pagination(conf, limit=None, sort=None, marker=None):
 
 
 def _sort_key(item):
+    if not isinstance(item, str):  # null, in a JSON body
+        item = ''
     key, _, direction = item.partition(':')
     direction = direction or 'asc'
     if (key not in models.Pagination.SORT_KEYS

@@ -124,6 +124,11 @@ class TestFormerInternalErrors:
         ({'q': 'x'}, ['q', 'list']),
         ({'q': {'field': 'a'}}, ['q', 'list']),
         ({'sort': {'a': 1}}, ['sort']),
+        ({'sort': [None]}, ['sort']),
+        ({'limit': [1]}, ['limit']),
+        ({'limit': {}}, ['limit']),
+        ({'marker': [None]}, ['marker']),
+        ({'marker': 5}, ['marker']),
         ([1], ['JSON dict']),
     ])
     def test_wrong_shapes_of_query_bodies(self, api, events, body, words):
@@ -131,6 +136,11 @@ class TestFormerInternalErrors:
                               json.dumps(body).encode()), 400)
         for word in words:
             assert word in found['faultstring']
+
+    def test_bare_q_parameter(self, api, events):
+        found = fault(api.get('/v2/events?q=', headers=ADMIN,
+                              expect_errors=True), 400)
+        assert 'q.field' in found['faultstring']
 
     def test_lone_surrogate_in_a_query_body(self, api, events):
         body = b'{"q": [{"field": "a", "value": "\\ud800"}]}'
