@@ -111,12 +111,12 @@ class ErrorDocuments(base.ConfigurableMiddleware):
 def _printable(text):
     """A faultstring cut to MAX_FAULTSTRING, control characters escaped."""
     text = str(text)
+    if not text.isprintable():
+        text = ''.join(char if char.isprintable() else repr(char)[1:-1]
+                       for char in text[:MAX_FAULTSTRING + 1])
     if len(text) > MAX_FAULTSTRING:
         text = text[:MAX_FAULTSTRING] + '...'
-    if text.isprintable():
-        return text
-    return ''.join(char if char.isprintable() else repr(char)[1:-1]
-                   for char in text)
+    return text
 
 
 def _parse_fault(response):
