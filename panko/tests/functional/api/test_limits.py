@@ -329,6 +329,20 @@ def slow_query_events(count):
         raw={}) for number in range(count)]
 
 
+@pytest.fixture(scope='module', name='database',
+                params=['postgresql', 'mysql', 'sqlite'])
+def slow_database(request, tmp_path_factory):
+    """A database of each SQL engine holding 10,000 slow_query_events."""
+    with conftest.temporary_database(
+            request.param, str(tmp_path_factory.mktemp('slow'))) as url:
+        connection = storage.get_connection(conftest.make_conf(url), url)
+        connection.upgrade()
+        events = slow_query_events(10000)
+        for start in range(0, len(events), 5000):
+            connection.record_events(events[start:start + 5000])
+        yield url
+
+
 class TestQueryTimeout:
     """A query longer than [api] query_timeout is cut by the database.
 
@@ -340,17 +354,6 @@ class TestQueryTimeout:
     SLOW = '/v2/events?limit=1000&' + '&'.join(
         'q.field=t%d&q.op=ne&q.value=v%d' % (i % 4, i) for i in range(20))
     TIMEOUT = 0.01
-
-    @pytest.fixture(scope='class', params=['postgresql', 'mysql', 'sqlite'])
-    def database(self, request, tmp_path_factory):
-        with conftest.temporary_database(
-                request.param, str(tmp_path_factory.mktemp('slow'))) as url:
-            connection = storage.get_connection(conftest.make_conf(url), url)
-            connection.upgrade()
-            events = slow_query_events(10000)
-            for start in range(0, len(events), 5000):
-                connection.record_events(events[start:start + 5000])
-            yield url
 
     def api(self, url, query_timeout):
         return webtest.TestApp(app.load_app(conftest.make_conf(
