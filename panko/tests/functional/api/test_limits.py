@@ -170,6 +170,13 @@ class TestFormerInternalErrors:
         response = request(api, path, method, b'{"a": {"b": [1]}}')
         fault(response, 405)
 
+    @pytest.mark.parametrize('method', ['PUT', 'POST', 'DELETE', 'FOO'])
+    def test_version_discovery_is_get_only(self, api, method):
+        response = request(api, '/', method, b'{}')
+        fault(response, 405)
+        assert response.headers['Allow'] == 'GET, HEAD'
+        assert api.head('/').status_int == 200
+
     def test_post_with_non_ascii_signature(self, api, api_conf, conn):
         api_conf.set_override('telemetry_secret', 'secret', 'dispatcher')
         try:
