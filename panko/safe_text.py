@@ -3,10 +3,12 @@ or a column of any charset.
 
 A value from a message or a request may hold newlines (which would forge
 log lines), control characters, lone surrogates or megabytes of text.
-``printable`` escapes it and cuts it short.
+``brief`` escapes it and cuts it short for a message or a log line;
+``printable`` makes it printable ASCII for a column of any charset.
 """
 
 import re
+import reprlib
 
 #: Characters of a value ``brief`` keeps.
 BRIEF_LENGTH = 100
@@ -41,11 +43,20 @@ def _escape(match):
 
 
 def brief(value, limit=BRIEF_LENGTH):
-    """A value for a log line: text as ``printable``, the rest by repr."""
-    return printable(value if isinstance(value, str) else repr(value),
-                     limit)
+    """``value`` as error messages and log lines echo it.
+
+    Short printable text as it is; anything else repr-escaped and cut
+    to about ``limit`` characters, so that a value cannot forge a log
+    line with a newline nor make a megabyte-long one.
+    """
+    if not isinstance(value, str):
+        return reprlib.repr(value)[:limit]
+    if len(value) <= limit and value.isprintable():
+        return value
+    text = repr(value[:limit])
+    return text + '...' if len(value) > limit else text
 
 
 def reason(error):
     """The text of an error that rejects an event, fit to log and keep."""
-    return printable(str(error), REASON_LENGTH)
+    return brief(str(error), REASON_LENGTH)

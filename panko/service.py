@@ -8,6 +8,7 @@ from oslo_reports import opts as gmr_opts
 from oslo_reports.generators import conf as conf_generator
 from pbr import version
 
+from panko import api
 from panko import opts
 from panko import profiler
 
@@ -22,6 +23,7 @@ def register_options(conf):
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
         'alembic.runtime.plugins=WARN'])
     db_options.set_defaults(conf)
+    api.set_middleware_defaults()
     for group, options in opts.list_opts():
         conf.register_opts(list(options),
                            group=None if group == 'DEFAULT' else group)

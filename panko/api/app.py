@@ -39,12 +39,15 @@ _CONFIGS = {}
 def setup_app(conf):
     """The bare v2 Pecan application, without the paste middleware."""
     remember_pecan_argspecs()
-    connection = storage.get_connection_from_config(conf)
+    query_timeout = conf.api.query_timeout
+    connection = storage.get_connection_from_config(
+        conf, query_timeout=query_timeout)
     app_hooks = [hooks.ContextHook(),
                  hooks.ConfigHook(conf),
-                 hooks.StorageHook(connection),
+                 hooks.StorageHook(connection, query_timeout),
                  hooks.PolicyHook(policies.get_enforcer(conf)),
-                 hooks.FilterParametersHook()]
+                 hooks.FilterParametersHook(),
+                 hooks.InternalErrorHook()]
     # Event types contain dots: never read a dot as a file extension.
     return pecan.make_app(v2_root.V2Controller(),
                           hooks=app_hooks,

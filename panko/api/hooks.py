@@ -5,8 +5,12 @@ import functools
 from oslo_context import context
 from oslo_log import log
 from pecan import hooks
+import webob
+import webob.exc
 
+from panko import safe_text
 from panko import storage
+from panko.api import rbac
 from panko.api.controllers.v2 import base
 
 LOG = log.getLogger(__name__)
@@ -23,8 +27,8 @@ class ConfigHook(hooks.PecanHook):
 class StorageHook(hooks.PecanHook):
     """``request.storage``: the storage connection, guarded."""
 
-    def __init__(self, connection):
-        self.storage = GuardedStorage(connection)
+    def __init__(self, connection, query_timeout=0):
+        self.storage = GuardedStorage(connection, query_timeout)
 
     def before(self, state):
         state.request.storage = self.storage
@@ -45,18 +49,46 @@ class ContextHook(hooks.PecanHook):
             state.request.environ)
 
     def after(self, state):
-        LOG.info('%s %s: %s', state.request.method, state.request.path_qs,
+        LOG.info('%s %s: %s', state.request.method,
+                 safe_text.brief(state.request.path_qs, 200),
                  state.response.status)
 
 
 class PolicyHook(hooks.PecanHook):
-    """``request.enforcer``, to check the caller's ``request.context``."""
+    """``request.enforcer``, to check the caller's ``request.context``.
+
+    The right to post is checked here, before routing: Pecan decodes the
+    JSON body of a POST to route it (and WSME decodes it again), which a
+    caller who may not post must not make the API do. ``POST
+    /v2/events`` is the only POST of the API.
+    """
 
     def __init__(self, enforcer):
         self.enforcer = enforcer
 
-    def before(self, state):
+    def on_route(self, state):
         state.request.enforcer = self.enforcer
+        if (state.request.method == 'POST'
+                and not rbac.allowed(rbac.CREATE_RULE)):
+            raise webob.exc.HTTPForbidden(json_body={
+                'faultstring': base.Forbidden().faultstring})
+
+
+class InternalErrorHook(hooks.PecanHook):
+    """An exception outside the controllers: logged, and a bare 500.
+
+    WSME answers the exceptions of the controllers; one raised while
+    Pecan routes or runs a hook would otherwise escape Pecan, after its
+    request was logged as answered 200. ErrorDocuments writes the fault.
+    """
+
+    def on_error(self, state, error):
+        if isinstance(error, webob.exc.HTTPException):
+            return None
+        LOG.error('Internal error answering %s %s', state.request.method,
+                  safe_text.brief(state.request.path_qs, 200), exc_info=error)
+        state.response = webob.Response(status=500)
+        return state.response
 
 
 class FilterParametersHook(hooks.PecanHook):
@@ -69,8 +101,9 @@ class FilterParametersHook(hooks.PecanHook):
 class GuardedStorage:
     """A storage connection whose outages are 503s, not tracebacks."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, query_timeout=0):
         self._connection = connection
+        self._query_timeout = query_timeout
 
     def __getattr__(self, name):
         method = getattr(self._connection, name)
@@ -79,6 +112,13 @@ class GuardedStorage:
         def guarded(*args, **kwargs):
             try:
                 return method(*args, **kwargs)
+            except storage.QueryTimeout:
+                LOG.warning('A query took longer than [api] query_timeout',
+                            exc_info=True)
+                raise base.ServiceUnavailable(
+                    'The query took longer than [api] query_timeout (%g '
+                    'seconds) allows; narrow it with filters or a smaller '
+                    'limit' % self._query_timeout)
             except storage.StorageUnavailable:
                 raise base.ServiceUnavailable(
                     'The event store is unavailable; retry later.')

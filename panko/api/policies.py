@@ -24,9 +24,16 @@ RULES = [
     policy.DocumentedRuleDefault(
         name='telemetry:events:index',
         check_str='',
-        description='List events, and the names of the event types.',
-        operations=[{'path': '/v2/events', 'method': 'GET'},
-                    {'path': '/v2/event_types', 'method': 'GET'}]),
+        description='List events (each caller sees those the segregation '
+                    'rule lets it see).',
+        operations=[{'path': '/v2/events', 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        name='telemetry:event_types:index',
+        check_str='rule:context_is_admin',
+        description='List the names of the event types. They are those of '
+                    'every project\'s events, so only administrators may, '
+                    'as in Panko 10 and later.',
+        operations=[{'path': '/v2/event_types', 'method': 'GET'}]),
     policy.DocumentedRuleDefault(
         name='telemetry:events:show',
         check_str='',

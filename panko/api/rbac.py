@@ -19,6 +19,9 @@ import pecan
 
 from panko.api.controllers.v2 import base
 
+#: The rule of POST /v2/events, checked before its body is decoded.
+CREATE_RULE = 'telemetry:events:create'
+
 
 def allowed(rule):
     """Whether the caller passes ``rule``, its own project the target."""

@@ -72,19 +72,30 @@ class UnstorableEvents(StorageError):
     """
 
 
+class QueryTimeout(StorageUnavailable):
+    """A statement ran longer than the connection's ``query_timeout``.
+
+    The database cancelled it; nothing was committed.
+    """
+
+
 class InvalidMarker(StorageError):
     """The pagination marker names no event visible to the caller."""
 
 
-def get_connection_from_config(conf):
-    """Connect to the configured database, retrying while it is down."""
+def get_connection_from_config(conf, query_timeout=0):
+    """Connect to the configured database, retrying while it is down.
+
+    ``query_timeout`` (seconds, 0 for none) bounds each statement of this
+    connection; see :func:`get_connection`.
+    """
     url = conf.database.connection
     if not url:
         raise StorageError('[database] connection is not set')
     attempts = conf.storage.max_retries
     while True:
         try:
-            return get_connection(conf, url)
+            return get_connection(conf, url, query_timeout)
         except StorageUnavailable as e:
             if attempts == 0:
                 raise
@@ -94,12 +105,18 @@ def get_connection_from_config(conf):
             time.sleep(conf.storage.retry_interval)
 
 
-def get_connection(conf, url):
-    """Load the driver registered for the URL's scheme and connect."""
+def get_connection(conf, url, query_timeout=0):
+    """Load the driver registered for the URL's scheme and connect.
+
+    With a ``query_timeout`` (seconds), the database cancels any statement
+    of this connection that runs longer, and the driver raises
+    QueryTimeout. The API asks for it; the dispatcher and the expirer,
+    whose writes must finish, do not.
+    """
     scheme = parse.urlparse(url).scheme
     LOG.debug('Loading the %s storage driver', scheme)
     try:
         mgr = driver.DriverManager('panko.storage', scheme)
     except stevedore_exc.NoMatches:
         raise StorageError('no storage driver for %r URLs' % scheme)
-    return mgr.driver(conf, url)
+    return mgr.driver(conf, url, query_timeout=query_timeout)

@@ -85,11 +85,14 @@ class Connection(metaclass=abc.ABCMeta):
     CAPABILITIES = {'events': {'query': {'simple': False}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': False}}
 
-    def __init__(self, conf, url):
+    def __init__(self, conf, url, query_timeout=0):
         self.conf = conf
         self.limits = models.EventLimits(
             raw_size=conf.storage.max_event_raw_size,
             traits=conf.storage.max_event_traits)
+        #: Seconds a statement may run; 0 for no limit (see
+        #: panko.storage.get_connection).
+        self.query_timeout = query_timeout
 
     def _validated_batch(self, events, result, prepare=None):
         """The events of a batch worth writing, by message_id, in order.

@@ -176,8 +176,10 @@ class Connection(base.Connection):
     CAPABILITIES = {'events': {'query': {'simple': True}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
 
-    def __init__(self, conf, url):
-        super().__init__(conf, url)
+    def __init__(self, conf, url, query_timeout=0):
+        super().__init__(conf, url, query_timeout)
+        #: maxTimeMS of every read: the server stops a query after it.
+        self._max_time_ms = round(query_timeout * 1000) or None
         with self._errors():
             try:
                 # Looked up at call time, so tests can substitute mongomock.
@@ -209,6 +211,9 @@ class Connection(base.Connection):
         except errors.ConnectionFailure as e:
             raise storage.StorageUnavailable(
                 'MongoDB unavailable: %s' % e) from e
+        except errors.ExecutionTimeout as e:
+            raise storage.QueryTimeout(
+                'MongoDB stopped a query: %s' % e) from e
         except errors.PyMongoError as e:
             raise storage.StorageError('MongoDB error: %s' % e) from e
 
@@ -381,7 +386,7 @@ class Connection(base.Connection):
                             'project_id': False, 'user_id': False},
                 sort=[(SORT_FIELDS[key], 1 if direction == 'asc' else -1)
                       for key, direction in order],
-                limit=pagination.limit or 0)
+                limit=pagination.limit or 0, max_time_ms=self._max_time_ms)
             documents = list(cursor)
         return [models.Event(
             message_id=document['_id'],
@@ -453,7 +458,7 @@ class Connection(base.Connection):
         """
         found = self._events.find_one(
             {'$and': [{'_id': marker}] + owner},
-            projection={'generated': True})
+            projection={'generated': True}, max_time_ms=self._max_time_ms)
         if found is None:
             raise storage.InvalidMarker('marker %s not found' % marker)
         values = {'generated': found['generated'], 'message_id': marker}
@@ -474,18 +479,21 @@ class Connection(base.Connection):
 
     def get_event_types(self):
         with self._errors():
-            return sorted(self._events.distinct('event_type'))
+            return sorted(self._events.find(
+                {}, max_time_ms=self._max_time_ms).distinct('event_type'))
 
     def get_trait_types(self, event_type):
         with self._errors():
             # The TTL index removes events but not the trait types it
             # leaves without events: hide those until the expirer runs.
             if self._events.find_one({'event_type': event_type},
-                                     projection={'_id': True}) is None:
+                                     projection={'_id': True},
+                                     max_time_ms=self._max_time_ms) is None:
                 return []
             found = list(self._trait_types.find(
                 {'event_type': event_type},
-                sort=[('name', 1), ('type', 1)]))
+                sort=[('name', 1), ('type', 1)],
+                max_time_ms=self._max_time_ms))
         return [{'name': found_type['name'], 'data_type': found_type['type']}
                 for found_type in found]
 
@@ -497,7 +505,8 @@ class Connection(base.Connection):
             projection['traits'] = {'$elemMatch': {'n': trait_name}}
         with self._errors():
             return [_trait_from_element(element)
-                    for document in self._events.find(query, projection)
+                    for document in self._events.find(
+                        query, projection, max_time_ms=self._max_time_ms)
                     for element in document['traits']]
 
     # Retention

@@ -5,6 +5,7 @@ import datetime
 import functools
 import json
 import operator
+import time
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -246,6 +247,41 @@ def _without_parallel_plans(dbapi_connection, connection_record):
     dbapi_connection.commit()
 
 
+def _bound_statements(engine, seconds):
+    """Have the database cancel statements that run over ``seconds``.
+
+    PostgreSQL's statement_timeout, MariaDB's max_statement_time and
+    MySQL's max_execution_time (SELECTs only) are set for each connection
+    of the engine. SQLite runs in this process: a progress handler
+    interrupts a statement once its time is up.
+    """
+    if engine.dialect.name == 'sqlite':
+        sa.event.listen(engine, 'before_cursor_execute',
+                        functools.partial(_sqlite_deadline, seconds))
+        return
+    milliseconds = max(1, round(seconds * 1000))
+
+    def bound(dbapi_connection, connection_record):
+        if engine.dialect.name == 'postgresql':
+            statement = 'SET statement_timeout = %d' % milliseconds
+        elif 'MariaDB' in dbapi_connection.get_server_info():
+            statement = 'SET SESSION max_statement_time = %.3f' % (
+                milliseconds / 1000)
+        else:
+            statement = 'SET SESSION max_execution_time = %d' % milliseconds
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(statement)
+        dbapi_connection.commit()
+    sa.event.listen(engine, 'connect', bound)
+
+
+def _sqlite_deadline(seconds, conn, cursor, statement, parameters, context,
+                     executemany):
+    deadline = time.monotonic() + seconds
+    conn.connection.dbapi_connection.set_progress_handler(
+        lambda: time.monotonic() > deadline, 1000)
+
+
 #: Index of each type's value column in a row of _traits_query.
 _VALUE_COLUMN = {dtype: 3 + position
                  for position, dtype in enumerate(TRAIT_TABLES)}
@@ -288,8 +324,8 @@ class Connection(base.Connection):
     CAPABILITIES = {'events': {'query': {'simple': True}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
 
-    def __init__(self, conf, url):
-        super().__init__(conf, url)
+    def __init__(self, conf, url, query_timeout=0):
+        super().__init__(conf, url, query_timeout)
         url = _with_utf8mb4(_with_default_driver(url))
         options = {key: value for key, value in conf.database.items()
                    if key not in {opt.name for opt in storage.DATABASE_OPTS}}
@@ -299,6 +335,8 @@ class Connection(base.Connection):
         context.configure(**options)
         self._engine = context.writer.get_engine()
         profiler.trace_engine(conf, self._engine)
+        if query_timeout:
+            _bound_statements(self._engine, query_timeout)
         if self._engine.dialect.name == 'postgresql':
             sa.event.listen(self._engine, 'connect', _without_parallel_plans)
         if self._engine.dialect.name == 'mysql':
@@ -331,6 +369,10 @@ class Connection(base.Connection):
                 db_exc.DBReferenceError):
             raise  # _write_batch tries again
         except (db_exc.DBError, sa.exc.OperationalError) as e:
+            if errors.timed_out(e):
+                raise storage.QueryTimeout(
+                    'statement cancelled after %s seconds'
+                    % self.query_timeout) from e
             if not errors.is_outage(e):
                 raise
             raise storage.StorageUnavailable(

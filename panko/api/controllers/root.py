@@ -12,8 +12,13 @@ MEDIA_TYPES = [
 
 class VersionsController:
 
-    @pecan.expose('json')
+    @pecan.expose('json', generic=True)
     def index(self):
+        """Any other method than GET and HEAD is 405."""
+        pecan.abort(405)
+
+    @index.when(method='GET', template='json')
+    def index_get(self):
         # application_url honours X-Forwarded-* (http_proxy_to_wsgi).
         base_url = pecan.request.application_url
         return {'versions': {'values': [{
@@ -27,3 +32,5 @@ class VersionsController:
             ],
             'media-types': MEDIA_TYPES,
         }]}}
+
+    index.when(method='HEAD', template='json')(index_get)

@@ -31,6 +31,13 @@ OUTAGE_SQLSTATES = ('25006',)
 MYSQL_OUTAGE_ERRNOS = frozenset((
     1021, 1040, 1044, 1045, 1049, 1053, 1054, 1114, 1142, 1143, 1146,
     1205, 1213, 1290, 1792, 1836, 1907, 1927, 1969, 3024))
+#: MySQL's and MariaDB's errors for a statement over its time limit.
+MYSQL_TIMEOUT_ERRNOS = (1969, 3024)
+#: SQLSTATE of a statement cancelled (PostgreSQL's statement_timeout).
+QUERY_CANCELED = '57014'
+#: SQLite's result code of a statement its progress handler interrupted.
+SQLITE_INTERRUPT = 9
+
 #: SQLite result codes that are the data's: too big, constraint,
 #: mismatch, range. Any other (busy, locked, read-only, I/O, full, no
 #: such table...) passes.
@@ -64,6 +71,17 @@ def is_outage(error):
     # OperationalError is then about reaching it.
     wrapper = getattr(error, 'inner_exception', None) or error
     return isinstance(wrapper, sa.exc.OperationalError)
+
+
+def timed_out(error):
+    """Whether a database error is a statement cancelled for its time."""
+    driver_error = dbapi_error(error)
+    args = getattr(driver_error, 'args', ())
+    if args and isinstance(args[0], int):
+        return args[0] in MYSQL_TIMEOUT_ERRNOS
+    if isinstance(driver_error, sqlite3.Error):
+        return getattr(driver_error, 'sqlite_errorcode', 0) == SQLITE_INTERRUPT
+    return getattr(driver_error, 'sqlstate', None) == QUERY_CANCELED
 
 
 def describe(error):

@@ -56,3 +56,11 @@ def test_non_string_signature_fails():
     event = dict(contract.fixture_events('event_sample_signed_single')[0],
                  message_signature=None)
     assert not signature.verify_signature(event, contract.SECRET)
+
+
+@pytest.mark.parametrize('forged', ['é' * 64, '\u0000', 12, ['a']])
+def test_non_ascii_or_non_string_signature_does_not_match(forged):
+    # compare_digest raises TypeError for non-ASCII str: no match instead.
+    event = dict(contract.fixture_events('event_sample_signed_single')[0],
+                 message_signature=forged)
+    assert not signature.verify_signature(event, contract.SECRET)

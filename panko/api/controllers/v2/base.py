@@ -17,6 +17,7 @@ from wsme import types as wtypes
 import wsme.rest.xml
 import wsmeext.pecan
 
+from panko import safe_text
 from panko.storage import models
 
 OPERATORS = models.TraitFilter.OPERATORS
@@ -35,6 +36,9 @@ FIELD_OPERATORS = {
 
 class InvalidInput(wsme.exc.InvalidInput):
     """400: a parameter's value is not acceptable; says which and why."""
+
+    def __init__(self, fieldname, value, msg=''):
+        super().__init__(fieldname, safe_text.brief(value), msg)
 
 
 class InvalidFilter(wsme.exc.ClientSideError):
@@ -293,7 +297,8 @@ def event_filter(queries):
             raise InvalidFilter('q.field is missing in filter %d'
                                 % (position + 1))
         if query.value in (None, wtypes.Unset):
-            raise InvalidFilter('q.value is missing in filter %s' % field)
+            raise InvalidFilter('q.value is missing in filter %s'
+                                % safe_text.brief(field))
         if field in FIELD_OPERATORS:
             _check_operator(query, (FIELD_OPERATORS[field],))
             if field == 'all_tenants':
@@ -317,19 +322,34 @@ def _trait_filter(query):
         raise InvalidFilter(
             'q.type: the data type %s of filter %s is not supported; the '
             'supported types are %s'
-            % (type_name, query.field, ', '.join(TRAIT_TYPES)))
+            % (safe_text.brief(type_name), safe_text.brief(query.field),
+               ', '.join(TRAIT_TYPES)))
     dtype = models.Trait.type_from_name(type_name)
     value = _convert(query, type_name,
-                     lambda value: models.Trait.convert_value(dtype, value))
+                     lambda value: _storable(
+                         models.Trait.convert_value(dtype, value)))
     return models.TraitFilter(name=query.field, value=value, dtype=dtype,
                               op=query.op)
+
+
+#: The range of the integer columns of every storage engine.
+INT64_RANGE = range(-2 ** 63, 2 ** 63)
+
+
+def _storable(value):
+    """A filter value every engine can compare with: an integer beyond 64
+    bits is a ValueError (PostgreSQL's "bigint out of range")."""
+    if type(value) is int and value not in INT64_RANGE:
+        raise ValueError('beyond the range of 64-bit integers')
+    return value
 
 
 def _check_operator(query, allowed):
     if query.op not in allowed:
         raise InvalidFilter(
             'q.op: operator %s is not supported for field %s; use %s'
-            % (query.op, query.field, ' or '.join(allowed)))
+            % (safe_text.brief(query.op), safe_text.brief(query.field),
+               ' or '.join(allowed)))
 
 
 def _convert(query, type_name, converter):
@@ -338,7 +358,9 @@ def _convert(query, type_name, converter):
     except (ValueError, TypeError, OverflowError):
         raise InvalidFilter(
             'Unable to convert the value %s to the expected data type %s '
-            '(q.value of filter %s)' % (query.value, type_name, query.field))
+            '(q.value of filter %s)'
+            % (safe_text.brief(query.value), type_name,
+               safe_text.brief(query.field)))
 
 
 def _strict_boolean(value):
@@ -358,6 +380,8 @@ def pagination(conf, limit=None, sort=None, marker=None):
 
 
 def _sort_key(item):
+    if not isinstance(item, str):  # null, in a JSON body
+        item = ''
     key, _, direction = item.partition(':')
     direction = direction or 'asc'
     if (key not in models.Pagination.SORT_KEYS
@@ -386,6 +410,11 @@ def check_filter_parameters(params):
     ``q.field``, and fails with an internal error when there are more of
     them than fields; this turns that case into a 400.
     """
+    if 'q' in params:
+        # WSME would try to build a filter from the bare text.
+        raise webob.exc.HTTPBadRequest(json_body={
+            'faultstring': 'q is given as q.field, q.op, q.value and '
+                           'q.type parameters, or in a JSON body'})
     fields = len(params.getall('q.field'))
     for attribute in ('op', 'value', 'type'):
         count = len(params.getall('q.' + attribute))

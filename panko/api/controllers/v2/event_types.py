@@ -5,6 +5,7 @@ from pecan import rest
 from wsme import types as wtypes
 import wsmeext.pecan as wsme_pecan
 
+from panko import safe_text
 from panko.api import rbac
 from panko.api.controllers.v2 import base
 from panko.storage import models
@@ -38,8 +39,8 @@ class EventTypesController(rest.RestController):
 
     @wsme_pecan.wsexpose([wtypes.text])
     def get_all(self):
-        """The sorted names of every event type."""
-        rbac.authorize('telemetry:events:index')
+        """The sorted names of every event type, of every project."""
+        rbac.authorize('telemetry:event_types:index')
         return pecan.request.storage.get_event_types()
 
     @wsme_pecan.wsexpose(None, wtypes.text)
@@ -48,4 +49,4 @@ class EventTypesController(rest.RestController):
         rbac.authorize('context_is_admin')
         raise base.NotFound('Event type %s has no page of its own; see '
                             '/v2/event_types/%s/traits'
-                            % (event_type, event_type))
+                            % ((safe_text.brief(event_type),) * 2))

@@ -7,6 +7,7 @@ from pecan import rest
 from wsme import types as wtypes
 import wsmeext.pecan as wsme_pecan
 
+from panko import safe_text
 from panko import storage
 from panko.api import rbac
 from panko.api.controllers.v2 import base
@@ -42,7 +43,8 @@ class EventsController(rest.RestController):
         events = pecan.request.storage.get_events(
             event_filter, models.Pagination(limit=1), raw_as_json=True)
         if not events:
-            raise base.NotFound('Event %s not found' % message_id)
+            raise base.NotFound('Event %s not found'
+                                % safe_text.brief(message_id))
         return base.event_document(events[0])
 
     @wsme_pecan.wsexpose(base.RecordSummary, body=base.RAW,
@@ -53,7 +55,7 @@ class EventsController(rest.RestController):
         The checks and the recording are the ingestion core's, shared
         with the dispatcher (see panko.ingestion.recorder).
         """
-        rbac.authorize('telemetry:events:create')
+        rbac.authorize(rbac.CREATE_RULE)
         try:
             result = recorder.ingest_serialized(
                 pecan.request.storage, body,

@@ -59,8 +59,8 @@ def spied_app(monkeypatch):
         spies = []
         connect = storage.get_connection_from_config
 
-        def spied_connection(conf):
-            spies.append(SpyConnection(connect(conf)))
+        def spied_connection(conf, **options):
+            spies.append(SpyConnection(connect(conf, **options)))
             return spies[-1]
         monkeypatch.setattr(storage, 'get_connection_from_config',
                             spied_connection)

@@ -57,3 +57,15 @@ def test_default_noauth_pipeline_needs_an_identity(sqlite_url):
     error = api.get('/v2/events', status=403).json
     assert 'X-User-Id and X-Project-Id' in (
         error['error_message']['faultstring'])
+
+
+def test_quickstart_has_the_limits_of_the_default_pipelines(sqlite_url):
+    api = api_for(sqlite_url, 'api_paste_quickstart.ini')
+    error = api.post('/v2/events', b'[' + b' ' * 9 * 2 ** 20 + b']',
+                     content_type='application/json', status=413).json
+    assert 'max_request_body_size' in error['error_message']['faultstring']
+    query = '&'.join('q.field=f%d&q.value=v' % i for i in range(21))
+    error = api.get('/v2/events?' + query, status=400).json
+    assert 'max_filters' in error['error_message']['faultstring']
+    error = api.get('/v2/events/%FF', status=400).json
+    assert 'UTF-8' in error['error_message']['faultstring']

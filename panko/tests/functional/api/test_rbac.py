@@ -110,7 +110,9 @@ class TestShow:
 
 class TestAdminOnly:
 
-    PATHS = ['/v2/event_types/compute.instance.update/traits',
+    PATHS = ['/v2/event_types',
+             '/v2/event_types/',
+             '/v2/event_types/compute.instance.update/traits',
              '/v2/event_types/compute.instance.update/traits/',
              '/v2/event_types/compute.instance.update/traits/memory_mb',
              '/v2/event_types/compute.instance.update']
@@ -121,8 +123,13 @@ class TestAdminOnly:
         response = api.get(path, headers=CALLERS[caller], status=403)
         assert response.json['error_message']['faultcode'] == 'Client'
 
-    def test_event_types_are_listed_for_members(self, api, events):
-        assert api.get('/v2/event_types', headers=MEMBER).json == [
+    def test_event_type_names_only_for_admins(self, api, events):
+        # They are those of every project (Panko 10 made it admin only).
+        response = api.get('/v2/event_types', headers=MEMBER, status=403)
+        assert response.json['error_message'] == {
+            'faultstring': 'Access was denied to this resource.',
+            'faultcode': 'Client', 'debuginfo': None}
+        assert api.get('/v2/event_types', headers=ADMIN).json == [
             'compute.instance.delete.end', 'compute.instance.update',
             'identity.authenticate']
 
@@ -134,6 +141,7 @@ class TestPolicyFile:
         policy_file = tmp_path / 'policy.yaml'
         policy_file.write_text(
             '"telemetry:events:index": "role:reader"\n'
+            '"telemetry:event_types:index": "role:reader"\n'
             '"segregation": "role:auditor"\n')
         conf = conftest.make_conf(storage_url, api__auth_mode='noauth')
         for group, options in policy_opts.list_opts():
@@ -144,6 +152,11 @@ class TestPolicyFile:
     def test_rule_from_the_file_denies(self, strict_api):
         strict_api.get('/v2/events', headers=MEMBER, status=403)
         strict_api.get('/v2/event_types', headers=MEMBER, status=403)
+
+    def test_rule_from_the_file_allows(self, strict_api):
+        reader = dict(MEMBER, **{'X-Roles': 'reader'})
+        assert 'identity.authenticate' in strict_api.get(
+            '/v2/event_types', headers=reader).json
 
     def test_segregation_from_the_file(self, strict_api):
         auditor = dict(OTHER_PROJECT, **{'X-Roles': 'reader,auditor'})
