@@ -4,10 +4,12 @@ hypothesis sends the whole paste pipeline (noauth) odd paths, query
 strings, JSON bodies, headers and methods; whatever it sends, the API
 must answer below 500, every error in the documented fault format, and
 never with SQL or an exception's text. The examples are derandomized
-(the same on every run) and few per backend, to keep the suite short.
+(the same on every run) and few per backend, to keep the suite short;
+set PANKO_FUZZ_EXAMPLES for more.
 """
 
 import json
+import os
 from urllib import parse
 
 from hypothesis import HealthCheck
@@ -18,7 +20,10 @@ import pytest
 
 from panko.tests.functional.api import data
 
-FUZZ = settings(max_examples=100, deadline=None, derandomize=True,
+#: Examples per test and backend; PANKO_FUZZ_EXAMPLES raises it for a
+#: longer search than the suite's.
+EXAMPLES = int(os.environ.get('PANKO_FUZZ_EXAMPLES', 100))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
