@@ -230,18 +230,19 @@ def replay_letters(conf, connection):
                 letters.append(letter)
     else:
         letters = _every_letter(connection)
+    failed = False
     try:
         for letter in letters:
             replayer.replay(letter)
     except definitions.DefinitionError as e:
-        _error('Cannot load the event definitions: %s' % e)
-        return 1
+        _error('Cannot load the event definitions, replay stopped: %s' % e)
+        failed = True
     for letter_id in missing:
         _error('No dead letter has the id %d' % letter_id)
     counts = replayer.counts
     print('%d stored, %d already stored (deleted); %d kept'
           % (counts['stored'], counts['already stored'], counts['kept']))
-    return 1 if counts['kept'] or missing else 0
+    return 1 if failed or counts['kept'] or missing else 0
 
 
 def purge_letters(conf, connection):

@@ -223,3 +223,21 @@ def test_an_unreachable_store_is_a_clear_failure(tmp_path):
     assert result.returncode == 1
     assert 'Cannot reach the event store' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_replay_stops_on_broken_definitions(tmp_path):
+    url = 'sqlite:///%s' % (tmp_path / 'panko.db')
+    conn = storage.get_connection(conftest.make_conf(url), url)
+    conn.upgrade()
+    config = write_config(str(tmp_path), url,
+                          definitions_file=str(tmp_path / 'missing.yaml'))
+    conn.record_dead_letters([letter('event', wire_event('e1', SECRET)),
+                              letter('notification', notification('n1'))])
+    replay = run(config, 'replay')
+    assert replay.returncode == 1
+    assert 'Cannot load the event definitions, replay stopped' in (
+        replay.stderr)
+    assert replay.stdout.endswith(
+        '1 stored, 0 already stored (deleted); 0 kept\n')
+    assert [stored.message_id for stored in conn.get_dead_letters()] == [
+        'n1']
