@@ -26,8 +26,8 @@ from panko.ingestion import recorder
 from panko.ingestion import wire
 from panko.storage import models
 
-#: Letters read from the store at a time.
-PAGE = 100
+#: Letters read from the store at a time: each may hold 1 MiB of JSON.
+PAGE = 20
 #: Widest message_id and reason ``list`` prints.
 LIST_MESSAGE_ID = 40
 LIST_REASON = 160
