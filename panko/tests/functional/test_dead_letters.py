@@ -127,6 +127,17 @@ class TestBounds:
         for text in (stored.reason, stored.message_id, stored.door):
             assert text.isascii() and text.isprintable()
 
+    def test_missing_and_odd_fields_are_stored(self, conn):
+        conn.record_dead_letters([models.DeadLetter(
+            door=None, kind=None, reason=None, payload={'k': b'\x00bytes'},
+            message_id=12345, created_at='not a time', truncated=True)])
+        [stored] = conn.get_dead_letters()
+        assert (stored.door, stored.kind, stored.reason,
+                stored.message_id) == ('', '', '', '12345')
+        assert stored.payload == {'k': "b'\\x00bytes'"}
+        assert not stored.truncated
+        assert stored.created_at.year >= 2026
+
     def test_credentials_are_scrubbed(self, conn):
         conn.record_dead_letters([letter(1, kind='message', payload={
             'ctxt': {'auth_token': 'gAAAA-secret', 'user_id': 'u1'},
