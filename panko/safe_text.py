@@ -33,9 +33,17 @@ def printable(text, limit):
     if not isinstance(text, str):
         text = str(text)
     escaped = _UNPRINTABLE.sub(_escape, text[:limit])
-    if len(text) > limit or len(escaped) > limit:
-        escaped = escaped[:limit - 3] + '...'
-    return escaped
+    if len(text) <= limit and len(escaped) <= limit:
+        return escaped
+    # Cut between characters, never inside an escape.
+    kept, size = [], 0
+    for character in text[:limit]:
+        piece = _UNPRINTABLE.sub(_escape, character)
+        if size + len(piece) > limit - 3:
+            break
+        kept.append(piece)
+        size += len(piece)
+    return ''.join(kept) + '...'
 
 
 def _escape(match):

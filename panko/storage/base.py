@@ -35,9 +35,10 @@ def dead_letter_fields(letter):
     MAX_DEAD_LETTER_PAYLOAD, it is cut to that length and ``truncated``
     is set. A payload that cannot be encoded at all (not JSON) is kept as
     the text of the error, truncated too. Door, kind, reason and
-    message_id become printable ASCII cut to their column sizes.
+    message_id become printable ASCII cut to their column sizes (door,
+    kind and reason empty when missing).
     """
-    truncated = letter.truncated
+    truncated = False
     try:
         text = json.dumps(scrub.scrub(letter.payload), ensure_ascii=True,
                           default=repr)
@@ -52,17 +53,21 @@ def dead_letter_fields(letter):
         created_at = timeutils.utcnow()
     return {
         'created_at': created_at,
-        'door': safe_text.printable(letter.door,
-                                    models.MAX_DEAD_LETTER_NAME),
-        'kind': safe_text.printable(letter.kind,
-                                    models.MAX_DEAD_LETTER_NAME),
-        'message_id': safe_text.printable(
-            letter.message_id, models.MAX_DEAD_LETTER_MESSAGE_ID),
-        'reason': safe_text.printable(letter.reason,
-                                      models.MAX_DEAD_LETTER_REASON),
+        'door': safe_text.printable(_text(letter.door),
+                                 models.MAX_DEAD_LETTER_NAME),
+        'kind': safe_text.printable(_text(letter.kind),
+                                 models.MAX_DEAD_LETTER_NAME),
+        'message_id': safe_text.printable(letter.message_id,
+                                       models.MAX_DEAD_LETTER_MESSAGE_ID),
+        'reason': safe_text.printable(_text(letter.reason),
+                                   models.MAX_DEAD_LETTER_REASON),
         'payload': text,
         'truncated': truncated,
     }
+
+
+def _text(value):
+    return '' if value is None else value
 
 
 def dead_letter_from_fields(letter_id, fields):

@@ -453,10 +453,10 @@ class DeadLetter:
     notification: event_type, payload, metadata, publisher_id, priority)
     or 'message' (a whole message that could not be read at all).
     ``payload`` is any JSON document. The store sets ``created_at`` (naive
-    UTC, now when None) and ``id``. A stored letter whose payload was
-    longer than MAX_DEAD_LETTER_PAYLOAD is ``truncated``: its payload is
-    then the text of the first characters of its JSON, and it cannot be
-    replayed.
+    UTC, now when None), ``id`` and ``truncated``: a letter whose payload
+    was longer than MAX_DEAD_LETTER_PAYLOAD is stored truncated, its
+    payload then the text of the first characters of its JSON, and it
+    cannot be replayed.
     """
 
     door: str

@@ -117,15 +117,28 @@ class TestBounds:
         [stored] = conn.get_dead_letters()
         assert stored.reason.startswith(
             'line\\nbreak \\x00 \\ud800 \\xe9 \\U0001f600\\r\\nline')
-        assert stored.reason.endswith('...')
-        assert len(stored.reason) == models.MAX_DEAD_LETTER_REASON
+        # Cut between characters, never inside an escape.
+        assert stored.reason.endswith(' ...')
+        assert (models.MAX_DEAD_LETTER_REASON - 10 < len(stored.reason)
+                <= models.MAX_DEAD_LETTER_REASON)
         assert stored.message_id.startswith('id\\n\\x00\\ud800xxx')
         assert len(stored.message_id) == models.MAX_DEAD_LETTER_MESSAGE_ID
         assert stored.door.startswith('door\\ndoor\\n')
-        assert len(stored.door) == models.MAX_DEAD_LETTER_NAME
+        assert stored.door == 'door\\ndoor\\ndoor\\ndoor\\ndoor...'
         assert stored.kind == 'kind\\x00'
         for text in (stored.reason, stored.message_id, stored.door):
             assert text.isascii() and text.isprintable()
+
+    def test_missing_and_odd_fields_are_stored(self, conn):
+        conn.record_dead_letters([models.DeadLetter(
+            door=None, kind=None, reason=None, payload={'k': b'\x00bytes'},
+            message_id=12345, created_at='not a time', truncated=True)])
+        [stored] = conn.get_dead_letters()
+        assert (stored.door, stored.kind, stored.reason,
+                stored.message_id) == ('', '', '', '12345')
+        assert stored.payload == {'k': "b'\\x00bytes'"}
+        assert not stored.truncated
+        assert stored.created_at.year >= 2026
 
     def test_credentials_are_scrubbed(self, conn):
         conn.record_dead_letters([letter(1, kind='message', payload={

@@ -66,6 +66,8 @@ class TestSchema:
         assert impl_mongodb.TTL_INDEX not in events
         trait_types = database['trait_type'].index_information()
         assert trait_types['trait_type_key']['unique']
+        assert index_keys(database['dead_letter'])['dead_letter_door'] == [
+            ('door', 1), ('_id', 1)]
 
     def test_events_in_a_foreign_layout_stop_the_upgrade(
             self, url, database):
@@ -163,6 +165,25 @@ class TestDocuments:
         [(message_id, why)] = result.rejected
         assert message_id == 'msg-002'
         assert 'limit' in why
+
+
+class TestDeadLetterDocuments:
+
+    def test_ids_count_up_from_a_counter_and_payloads_are_text(
+            self, url, database):
+        connection = connect(url)
+        connection.record_dead_letters([
+            models.DeadLetter('dispatcher', 'event', 'r', {'$where': 1}),
+            models.DeadLetter('api', 'event', 'r', {'a.b': 2})])
+        connection.record_dead_letters([
+            models.DeadLetter('api', 'message', 'r', 'text')])
+        documents = list(database['dead_letter'].find(sort=[('_id', 1)]))
+        assert [document['_id'] for document in documents] == [1, 2, 3]
+        assert [document['payload'] for document in documents] == [
+            '{"$where": 1}', '{"a.b": 2}', '"text"']
+        assert isinstance(documents[0]['created_at'], int)
+        assert database['counter'].find_one(
+            {'_id': 'dead_letter'})['last'] == 3
 
 
 class TestConcurrentWriters:

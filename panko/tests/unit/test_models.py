@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 
+from panko import safe_text
 from panko.storage import models
 
 T = models.Trait
@@ -213,3 +214,20 @@ def test_datetimes_are_read_in_every_iso8601_form(text, expected):
 def test_datetimes_that_are_not_iso8601_are_refused(text):
     with pytest.raises(ValueError):
         models.normalize_datetime(text)
+
+
+@pytest.mark.parametrize('text, limit, expected', [
+    ('plain text', 20, 'plain text'),
+    ('a\nb\r\tc\x00\x1b\x7f', 40, 'a\\nb\\r\\tc\\x00\\x1b\\x7f'),
+    ('\ud800 \u00e9 \u2603 \U0001f600', 60,
+     '\\ud800 \\xe9 \\u2603 \\U0001f600'),
+    ('x' * 10, 10, 'x' * 10),
+    ('x' * 11, 10, 'xxxxxxx...'),
+    ('\n' * 10, 10, '\\n\\n\\n...'),
+    ('ab\ud800', 8, 'ab\\ud800'),
+    ('abc\ud800', 8, 'abc...'),
+    (None, 10, None),
+    (12345, 10, '12345'),
+])
+def test_printable(text, limit, expected):
+    assert safe_text.printable(text, limit) == expected
