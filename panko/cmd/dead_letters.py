@@ -160,7 +160,9 @@ class Replayer:
             self._keep(letter, 'not replayable: %s' % why_not)
             return
         if letter.kind == 'event':
-            outcome, reason = self._replay_event(letter.payload)
+            outcome, reason = self._replay_events([letter.payload])
+        elif letter.kind == 'message':
+            outcome, reason = self._replay_events(letter.payload['payload'])
         else:
             outcome, reason = self._replay_notification(letter.payload)
         if outcome is None:
@@ -173,12 +175,14 @@ class Replayer:
 
     @staticmethod
     def _not_replayable(letter):
-        if letter.kind not in ('event', 'notification'):
-            return 'a %s letter holds no event' % safe_text.printable(
-                letter.kind, models.MAX_DEAD_LETTER_NAME)
         if letter.truncated:
             return ('its payload was cut to %d characters when it was kept'
                     % models.MAX_DEAD_LETTER_PAYLOAD)
+        if letter.kind == 'message' and not _holds_events(letter.payload):
+            return 'the message holds no list of events'
+        if letter.kind not in ('event', 'notification', 'message'):
+            return 'a %s letter holds no event' % safe_text.printable(
+                letter.kind, models.MAX_DEAD_LETTER_NAME)
         return None
 
     def _keep(self, letter, why):
@@ -186,9 +190,9 @@ class Replayer:
         print('%d: kept, %s' % (letter.id, safe_text.printable(
             why, models.MAX_DEAD_LETTER_REASON)))
 
-    def _replay_event(self, payload):
+    def _replay_events(self, serialized):
         events, rejected = wire.parse_events(
-            [payload], secret=self.conf.dispatcher.telemetry_secret,
+            serialized, secret=self.conf.dispatcher.telemetry_secret,
             accept_unsigned=True)
         return self._record(events, rejected)
 
@@ -216,6 +220,12 @@ class Replayer:
         if result.duplicates:
             return 'already stored', None
         return None, 'it holds no event'
+
+
+def _holds_events(message):
+    """Whether a message set aside is Ceilometer's: a list of events."""
+    return isinstance(message, dict) and isinstance(
+        message.get('payload'), list)
 
 
 def replay_letters(conf, connection):

@@ -102,7 +102,7 @@ class BatchEndpoint:
         """Cut short a back-off wait so that shutdown is not delayed."""
         self.stopping.set()
 
-    def process(self, messages, events_of):
+    def process(self, messages, events_of, priority=None):
         """Record the events of a batch of messages; say what to do next.
 
         ``events_of(message)`` returns the message's events and the
@@ -117,15 +117,17 @@ class BatchEndpoint:
             for message in messages:
                 failures = self.failures.count(message)
                 if failures >= self.max_redeliveries:
-                    yield [], [message_letter(
-                        message, 'not stored after %d deliveries' % failures)]
+                    yield [], [self.letter(
+                        message, 'not stored after %d deliveries' % failures,
+                        priority)]
                     continue
                 try:
                     yield events_of(message)
                 except Exception as e:
                     # Whatever fails here fails the same way on every
                     # redelivery: the message is set aside, not requeued.
-                    yield [], [message_letter(message, safe_text.reason(e))]
+                    yield [], [self.letter(message, safe_text.reason(e),
+                                           priority)]
 
         try:
             result = recorder.record_stream(self.connection, parts(),
@@ -153,15 +155,23 @@ class BatchEndpoint:
         return oslo_messaging.NotificationResult.REQUEUE
 
 
-def message_letter(message, reason):
-    """The dead letter of a message that cannot be used as it is."""
+    def letter(self, message, reason, priority=None):
+        """The dead letter of a message that cannot be used as it is.
+
+        A Ceilometer message is kept whole: ``panko-dead-letters replay``
+        records the events of its payload.
+        """
+        return message_letter(message, reason, 'message')
+
+
+def message_letter(message, reason, kind):
     metadata = message.get('metadata')
     message_id = (metadata.get('message_id')
                   if isinstance(metadata, dict) else None)
     LOG.error('Setting aside message %s: %s', safe_text.brief(message_id),
               reason)
     return models.DeadLetter(
-        door=None, kind='message', reason=reason, payload=message,
+        door=None, kind=kind, reason=reason, payload=message,
         message_id=message_id if isinstance(message_id, str) else None)
 
 
@@ -191,20 +201,27 @@ class NotificationEndpoint(BatchEndpoint):
         self.normalizer = normalizer
 
     def info(self, messages):
-        return self.process(
-            messages, functools.partial(self.events_of, 'info'))
+        return self.process_priority('info', messages)
 
     def warn(self, messages):
-        return self.process(
-            messages, functools.partial(self.events_of, 'warn'))
+        return self.process_priority('warn', messages)
 
     def error(self, messages):
-        return self.process(
-            messages, functools.partial(self.events_of, 'error'))
+        return self.process_priority('error', messages)
 
     def critical(self, messages):
+        return self.process_priority('critical', messages)
+
+    def process_priority(self, priority, messages):
         return self.process(
-            messages, functools.partial(self.events_of, 'critical'))
+            messages, functools.partial(self.events_of, priority), priority)
+
+    def letter(self, message, reason, priority=None):
+        """A notification set aside, with the priority it came with (the
+        message does not carry it), so that a replay normalizes it alike.
+        """
+        return message_letter(dict(message, priority=priority), reason,
+                              'notification')
 
     def events_of(self, priority, message):
         try:
@@ -217,5 +234,6 @@ class NotificationEndpoint(BatchEndpoint):
                         safe_text.brief(message.get('event_type')), reason)
             return [], [models.DeadLetter(
                 door=None, kind='notification', reason=reason,
-                payload=message, message_id=message_id)]
+                payload=dict(message, priority=priority),
+                message_id=message_id)]
         return ([event] if event is not None else []), []

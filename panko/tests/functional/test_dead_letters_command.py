@@ -112,6 +112,10 @@ def test_list_count_show_replay_purge(store):
         letter('event', wire_event('msg-001')),
         letter('event', wire_event('forged', 'another-secret'),
                'message_signature does not match'),
+        # A Ceilometer message the dispatcher gave up on.
+        letter('message', {'ctxt': {}, 'payload': [
+            wire_event('from-message', SECRET)]},
+            'not stored after 10 deliveries'),
     ])
     ids = ids_of(conn)
 
@@ -126,8 +130,8 @@ def test_list_count_show_replay_purge(store):
 
     only_api = run(config, 'list', '--door', 'api', '--limit', '1')
     assert only_api.stdout.splitlines() == [lines[1]]
-    assert run(config, 'count').stdout == '7\n'
-    assert run(config, 'count', '--door', 'dispatcher').stdout == '5\n'
+    assert run(config, 'count').stdout == '8\n'
+    assert run(config, 'count', '--door', 'dispatcher').stdout == '6\n'
 
     shown = run(config, 'show', str(ids[2]))
     assert shown.returncode == 0, shown.stderr
@@ -153,17 +157,20 @@ def test_list_count_show_replay_purge(store):
     assert replay.returncode == 1, replay.stderr
     out = replay.stdout
     assert '%d: stored, deleted' % ids[0] in out
-    assert '%d: kept, not replayable: a message letter' % ids[2] in out
+    assert ('%d: kept, not replayable: the message holds no list of '
+            'events' % ids[2] in out)
+    assert '%d: stored, deleted' % ids[7] in out
     assert '%d: stored, deleted' % ids[3] in out
     assert ('%d: kept, not replayable: its payload was cut' % ids[4]
             in out)
     assert '%d: already stored, deleted' % ids[5] in out
     assert ('%d: kept, message_signature does not match' % ids[6]
             in out)
-    assert out.endswith('2 stored, 1 already stored (deleted); 4 kept\n')
+    assert out.endswith('3 stored, 1 already stored (deleted); 4 kept\n')
     assert ids_of(conn) == [ids[1], ids[2], ids[4], ids[6]]
     events = stored_events(conn)
-    assert set(events) == {'msg-001', 'now-good', 'from-nova'}
+    assert set(events) == {'msg-001', 'now-good', 'from-nova',
+                           'from-message'}
     assert events['now-good'].trait('memory_mb').value == 512
     assert events['from-nova'].event_type == 'widget.created'
     assert events['from-nova'].trait('project_id').value == 'p2'

@@ -260,6 +260,12 @@ class TestNotificationEndpoint:
             'volume.create.end')
         assert stored['n-glance_image_upload'].raw == {}
         assert 'metadata.message_id is missing' in caplog.text
+        [letter] = store.get_dead_letters()
+        assert (letter.door, letter.kind) == ('dispatcher', 'notification')
+        # Kept with its priority, which the message does not carry, so
+        # that a replay normalizes it the same way.
+        assert letter.payload['priority'] == 'info'
+        assert letter.payload['event_type'] == broken['event_type']
         error = contract.as_received(samples['cinder_volume_create_end'],
                                      'n-error')
         error['ctxt']['auth_token'] = 'gAAAAAB-keystone-token'
