@@ -22,7 +22,6 @@ from stevedore import driver
 import yaml
 
 from panko import safe_text
-from panko.ingestion import scrub
 from panko.storage import models
 
 LOG = log.getLogger(__name__)
@@ -228,9 +227,7 @@ class Normalizer:
         if definition is None:
             LOG.debug('No event definition matches %s; dropped', event_type)
             return None
-        # The raw notification kept holds its context: not its token.
-        raw = (scrub.scrub(notification)
-               if priority in self.raw_priorities else {})
+        raw = notification if priority in self.raw_priorities else {}
         return models.Event(message_id=metadata['message_id'],
                             event_type=event_type,
                             generated=metadata['timestamp'],

@@ -15,6 +15,7 @@ from panko import storage
 from panko.dispatcher import endpoints
 from panko.ingestion import definitions
 from panko.ingestion import recorder
+from panko.ingestion import signature
 from panko.ingestion import wire
 from panko.storage import models
 from panko.tests import conftest
@@ -135,6 +136,24 @@ class TestIngestSerialized:
         result = recorder.ingest_serialized(store, batch)
         assert len(result.stored) == 3
         assert len(all_events(store)) == 3
+
+
+def test_raw_notifications_stored_without_credentials(store):
+    [event] = contract.fixture_events('event_sample_signed_single')
+    event['raw'] = {'_context_auth_token': 'gAAAAAB-keystone-token',
+                    '_context_user_id': 'u-1',
+                    'ctxt': {'auth_token': 'gAAAAAB-token', 'user': 'u-1'},
+                    'payload': {'instance_id': 'vm-1'}}
+    event['message_signature'] = signature.compute_signature(
+        event, contract.SECRET)
+    result = recorder.ingest_serialized(store, [event], contract.SECRET)
+    # The signature was checked on the event as it came.
+    assert len(result.stored) == 1
+    [stored] = all_events(store)
+    assert stored.raw == {'_context_auth_token': '***',
+                          '_context_user_id': 'u-1',
+                          'ctxt': {'auth_token': '***', 'user': 'u-1'},
+                          'payload': {'instance_id': 'vm-1'}}
 
 
 def test_record_stream_writes_chunks_as_parts_arrive(store, monkeypatch):
