@@ -10,6 +10,7 @@ set PANKO_FUZZ_EXAMPLES for more.
 
 import json
 import os
+import time
 from urllib import parse
 
 from hypothesis import HealthCheck
@@ -27,6 +28,8 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
+#: Seconds an answer may take at most, whatever was sent.
+SLOWEST_ANSWER = 10
 #: What an answer must never carry.
 LEAKS = (b'SELECT', b'INSERT', b'[SQL:', b'psycopg', b'pymysql', b'sqlite3',
          b'Traceback', b'bigint', b'pymongo')
@@ -149,8 +152,12 @@ def send(api, generated):
         body = body.encode('utf-8', 'surrogatepass')
     if body is not None and generated['content_type']:
         headers['Content-Type'] = generated['content_type']
-    return api.request(path, method=generated['method'], headers=headers,
-                       body=body, expect_errors=True)
+    started = time.monotonic()
+    response = api.request(path, method=generated['method'],
+                           headers=headers, body=body, expect_errors=True)
+    # A bound, not a speed goal: no request may hold a worker this long.
+    assert time.monotonic() - started < SLOWEST_ANSWER, generated
+    return response
 
 
 def check(response, generated):
