@@ -14,7 +14,8 @@ notifications, dead letters) may hold them.
   secret, at any depth below it, and
 * every ``_context_<name>`` key whose name looks secret
 
-is replaced by ``***``. A name looks secret when, lower-cased, it
+is replaced by ``***`` (an empty one, null or "", says there was no
+credential and is kept). A name looks secret when, lower-cased, it
 contains ``token``, ``passw``, ``secret`` or ``credential``, or one of
 its words (split on ``_``, ``-``, ``.`` and spaces) is ``key``, ``pass``
 or ``pwd``: ``auth_token``, ``X-Auth-Token``, ``service_token``,
@@ -36,6 +37,9 @@ from oslo_utils import strutils
 
 #: What replaces a credential.
 MASK = '***'
+#: Values that hold no credential, kept as they are (``"auth_token":
+#: null`` says that there was none).
+EMPTY = (None, '')
 
 #: Keys whose object value is a request context.
 CONTEXT_KEYS = frozenset(('ctxt', 'context'))
@@ -86,7 +90,7 @@ def scrub(document):
         elif isinstance(value, dict):
             copy = parent[key] = copies[id(value), in_context] = {}
             for name, item in value.items():
-                if _masked(name, in_context):
+                if _masked(name, in_context) and item not in EMPTY:
                     copy[name] = MASK
                 else:
                     copy[name] = None

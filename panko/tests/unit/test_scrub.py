@@ -108,3 +108,9 @@ def test_scrubbing_twice_changes_nothing():
     message = {'ctxt': {'auth_token': TOKEN}, '_context_token': TOKEN}
     once = scrub.scrub(message)
     assert scrub.scrub(once) == once
+
+
+def test_empty_credentials_are_kept_as_they_are():
+    document = {'ctxt': {'auth_token': None, 'password': '', 'token': 't'}}
+    assert scrub.scrub(document) == {
+        'ctxt': {'auth_token': None, 'password': '', 'token': '***'}}
