@@ -17,6 +17,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import time
 import uuid
 import venv
 
@@ -142,6 +143,8 @@ def database_path(state_dir):
 
 def load_samples(bin_dir, config, state_dir):
     """A new database with the samples in it, owned by the quickstart."""
+    print('Creating the database %s and loading the sample events'
+          % display_path(database_path(state_dir)), flush=True)
     if os.path.exists(database_path(state_dir)):
         os.remove(database_path(state_dir))
     subprocess.run([os.path.join(bin_dir, 'panko-dbsync'),
@@ -160,10 +163,10 @@ def display_path(path):
 
 def print_examples(base, state_dir, bin_dir):
     print('\nThe panko API is on %s (Ctrl-C stops it).\n\n'
-          'The sample events belong to the project and user "%s" (the\n'
-          'samples come from several projects: their project_id, tenant_id '
-          'and user_id\ntraits were set so at load), the identity of these '
-          'examples. Try:\n' % (base, PROJECT))
+          'The samples come from several projects; they were loaded as the '
+          'project and user\n"%s" (their project_id, tenant_id and user_id '
+          'traits), the identity of these\nexamples, which sees them all. '
+          'Try:\n' % (base, PROJECT))
     for comment, path in (
             ('three of the events', '/v2/events?limit=3'),
             ('the instances created', '/v2/events?q.field=event_type'
@@ -181,7 +184,7 @@ def print_examples(base, state_dir, bin_dir):
             comment, IDENTITY, shlex.quote(base + path)))
     print('\nA caller sees the events of its project and user (X-Project-Id, '
           'X-User-Id); with\nX-Roles: admin, those of its project, and with '
-          'all_tenants those of every project.\n'
+          'all_tenants those of every project.\n\n'
           'The quickstart takes a request without X-User-Id and '
           'X-Project-Id as the admin above,\nso the openstack CLI works '
           'without Keystone:\n')
@@ -194,11 +197,30 @@ def print_examples(base, state_dir, bin_dir):
     print('\nLogs: %s\n' % display_path(log_path(state_dir)), flush=True)
 
 
-def serve(bin_dir, config, state_dir):
-    """Run panko-api until Ctrl-C; say why when it stops on its own."""
+def serving(server, host, port):
+    """Wait until panko-api answers on ``port``; False if it stopped."""
+    while server.poll() is None:
+        try:
+            socket.create_connection((host, port), 1).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def serve(bin_dir, config, args):
+    """Run panko-api until Ctrl-C; say why when it stops on its own.
+
+    The examples are printed once it answers, so that they work at once.
+    """
+    state_dir = args.state_dir
+    print('Starting the API', flush=True)
     server = subprocess.Popen([os.path.join(bin_dir, 'panko-api'),
                                '--config-file', config])
     try:
+        if serving(server, args.host, args.port):
+            print_examples('http://%s:%d' % (args.host, args.port),
+                           state_dir, bin_dir)
         returncode = server.wait()
     except KeyboardInterrupt:
         # The terminal sent Ctrl-C to panko-api as well.
@@ -228,9 +250,7 @@ def main():
     bin_dir = virtualenv(args.venv)
     config = write_config(args.state_dir, args.host, args.port)
     load_samples(bin_dir, config, args.state_dir)
-    print_examples('http://%s:%d' % (args.host, args.port), args.state_dir,
-                   bin_dir)
-    return serve(bin_dir, config, args.state_dir)
+    return serve(bin_dir, config, args)
 
 
 if __name__ == '__main__':
