@@ -1,18 +1,24 @@
-"""The README's first command: tools/quickstart.py, run as a user would."""
+"""The README's first command: tools/quickstart.py, run as a user would.
 
-import itertools
+Every example it prints is run as printed, by the shell, and must return
+what its comment says.
+"""
+
 import json
 import os
-import shlex
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
+QUICKSTART = os.path.join(ROOT, 'tools', 'quickstart.py')
+SAMPLES = len(os.listdir(os.path.join(ROOT, 'etc', 'panko', 'samples')))
+
+pytestmark = pytest.mark.slow
 
 
 def free_port():
@@ -21,73 +27,158 @@ def free_port():
         return s.getsockname()[1]
 
 
-def curl_examples(output):
-    """The printed curl commands, as (url, headers)."""
-    examples = []
+def quickstart(port, state_dir):
+    """Start the quickstart; the test's virtualenv stands in for .venv."""
+    return subprocess.Popen(
+        [sys.executable, QUICKSTART, '--port', str(port),
+         '--venv', sys.prefix, '--state-dir', str(state_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+
+
+def read_until_served(process):
+    """Its output up to the end of the examples."""
+    output = []
+    # The examples are printed once the API answers; a failed step ends
+    # the script, and so this loop.
+    for line in process.stdout:
+        output.append(line)
+        if line.startswith('Logs:'):
+            break
+    output = ''.join(output)
+    assert output.rstrip().splitlines()[-1].startswith('Logs:'), output
+    return output
+
+
+def stop(process):
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def examples(output):
+    """The printed examples, as {comment: command line}."""
+    found = {}
+    comment = None
     for line in output.splitlines():
-        if not line.strip().startswith('curl '):
-            continue
-        words = shlex.split(line)
-        headers = dict(value.split(': ', 1) for flag, value
-                       in itertools.pairwise(words) if flag == '-H')
-        examples.append((words[-1], headers))
-    return examples
+        line = line.strip()
+        if line.startswith('# '):
+            comment = line[2:]
+        elif comment and line:
+            found[comment] = line
+            comment = None
+    return found
 
 
-def openstack_example(output):
-    """The printed openstack command, as its words."""
-    commands = [shlex.split(line) for line in output.splitlines()
-                if ' event list ' in line]
-    assert len(commands) == 1, output
-    assert os.path.basename(commands[0][0]) == 'openstack'
-    return commands[0]
+def run(command):
+    """``command`` run by the shell exactly as printed."""
+    finished = subprocess.run(command, shell=True, capture_output=True,
+                              text=True, timeout=60)
+    assert finished.returncode == 0, (command, finished.stderr)
+    return finished.stdout
 
 
-def get_json(url, headers):
-    request = urllib.request.Request(url, headers=headers)
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-        return json.load(response)
+def table_column(table, name):
+    """The non-empty cells of a column of the openstack CLI's table."""
+    rows = [[cell.strip() for cell in line.split('|')[1:-1]]
+            for line in table.splitlines() if line.startswith('|')]
+    column = rows[0].index(name)
+    return [row[column] for row in rows[1:] if row[column]]
+
+
+def trait(event, name):
+    (value,) = [t['value'] for t in event['traits'] if t['name'] == name]
+    return value
+
+
+def owned_by_quickstart(events):
+    return events and all(trait(e, 'project_id') == 'quickstart' and
+                          trait(e, 'user_id') == 'quickstart'
+                          for e in events)
+
+
+#: What each curl example returns, by its comment.
+CURL_CHECKS = {
+    'three of the events': lambda body: (
+        len(body) == 3 and owned_by_quickstart(body)),
+    'the instances created': lambda body: (
+        owned_by_quickstart(body) and
+        {e['event_type'] for e in body} == {'compute.instance.create.end'}),
+    'the events with memory_mb of 2048 or more': lambda body: (
+        owned_by_quickstart(body) and
+        all(int(trait(e, 'memory_mb')) >= 2048 for e in body)),
+    'one event, by its message_id': lambda body: (
+        body['event_type'] == 'compute.instance.create.end' and
+        owned_by_quickstart([body])),
+    'the event types': lambda body: (
+        len(body) == SAMPLES and 'compute.instance.create.end' in body),
+    'the traits of one event type': lambda body: (
+        {'memory_mb', 'project_id'} <= {t['name'] for t in body}),
+    "every project's events (admin only)": lambda body: len(body) == 3,
+}
+
+
+def test_quickstart_refuses_a_taken_port(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        finished = subprocess.run(
+            [sys.executable, QUICKSTART, '--port', str(port),
+             '--venv', str(tmp_path / 'venv'),
+             '--state-dir', str(tmp_path / 'state')],
+            capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 1
+    assert finished.stdout == ''
+    assert 'port %d: Address already in use' % port in finished.stderr
+    assert 'tools/quickstart.py --port ' in finished.stderr
+    # Nothing was done before the check.
+    assert os.listdir(tmp_path) == []
 
 
 def test_quickstart_serves_the_sample_events(tmp_path):
     port = free_port()
-    # The test's own virtualenv stands in for the .venv it would create.
-    process = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, 'tools', 'quickstart.py'),
-         '--port', str(port), '--venv', sys.prefix,
-         '--state-dir', str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)
-    output = []
+    process = quickstart(port, tmp_path)
     try:
-        # The examples are printed just before the server starts; a
-        # failed step ends the script, and so this loop.
-        for line in process.stdout:
-            output.append(line)
-            if line.startswith('Logs:'):
-                break
-        assert 'Sample events: 13 stored' in ''.join(output), output
-        examples = curl_examples(''.join(output))
-        assert len(examples) == 5
-        for _ in range(100):
-            try:
-                socket.create_connection(('127.0.0.1', port), 1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        for url, headers in examples:
-            assert get_json(url, headers), 'no data from %s' % url
-        # The openstack example lists what the first curl example does.
-        listed = subprocess.run(
-            openstack_example(''.join(output)), capture_output=True,
-            text=True, timeout=60)
-        assert listed.returncode == 0, listed.stderr
-        expected = get_json(*examples[0])
-        assert len(expected) == 3
+        output = read_until_served(process)
+        assert 'Sample events: %d stored' % SAMPLES in output, output
+        printed = examples(output)
+        curl = {comment: command for comment, command in printed.items()
+                if command.startswith('curl ')}
+        assert set(curl) == set(CURL_CHECKS), output
+        for comment, command in curl.items():
+            body = json.loads(run(command))
+            assert CURL_CHECKS[comment](body), (command, body)
+
+        # The samples belong to the quickstart identity: it sees every
+        # one without all_tenants, as an admin or not.
+        everything = curl['three of the events'].replace('?limit=3', '')
+        assert len(json.loads(run(everything))) == SAMPLES
+        as_member = everything.replace("X-Roles: admin", "X-Roles: member")
+        assert len(json.loads(run(as_member))) == SAMPLES
+
+        listed = run(printed['three of the events, as a table'])
+        expected = json.loads(run(curl['three of the events']))
+        assert table_column(listed, 'message_id') == [
+            e['message_id'] for e in expected]
+        shown = run(printed['one event, by a message_id from the list'])
+        assert printed['one event, by a message_id from the list'].split()[
+            -1] in shown
+        assert 'compute.instance.create.end' in shown
+        # Any message_id of the printed list works with event show.
+        show = printed['one event, by a message_id from the list'].rsplit(
+            ' ', 1)[0]
         for event in expected:
-            assert event['message_id'] in listed.stdout
-            assert event['event_type'] in listed.stdout
+            shown = run('%s %s' % (show, event['message_id']))
+            assert event['event_type'] in shown
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        stop(process)
+
+    # A second start needs no pip, and starts from a new database.
+    process = quickstart(port, tmp_path)
+    try:
+        output = read_until_served(process)
+        assert 'Installing' not in output, output
+        assert 'Sample events: %d stored, 0 already' % SAMPLES in output
+        assert output.startswith('Creating the database'), output
+    finally:
+        stop(process)

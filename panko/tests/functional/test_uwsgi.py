@@ -136,3 +136,18 @@ def test_api_under_uwsgi(uwsgi_server):
     wait_for_workers(log_path)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
+
+
+def test_uwsgi_refuses_to_start_on_a_broken_configuration(tmp_path):
+    """The shipped ini builds the API as each worker starts, not later."""
+    if not os.path.exists(UWSGI):
+        conftest.unreachable('uwsgi', 'no %s' % UWSGI)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith('OS_DATABASE__')}
+    env['HOME'] = str(tmp_path)
+    finished = subprocess.run(
+        [UWSGI, '--ini', ini_on_port(str(tmp_path), free_port())],
+        cwd=str(tmp_path), env=env, capture_output=True, text=True,
+        timeout=60)
+    assert finished.returncode != 0
+    assert '[database] connection is not set' in finished.stderr

@@ -200,6 +200,19 @@ class TestHTTP:
         assert status == 200
 
 
+def test_wsgi_module_imports_without_a_configuration(tmp_path):
+    """The install guide finds the module's file by importing it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+    finished = subprocess.run(
+        [sys.executable, '-c',
+         'import panko.wsgi.api as m; print(m.__file__)'],
+        cwd=str(tmp_path), env=dict(env, HOME=str(tmp_path)),
+        capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip().endswith(
+        os.path.join('panko', 'wsgi', 'api.py'))
+
+
 def test_wsgi_module_exposes_the_application(tmp_path):
     """``panko.wsgi.api:application``, configured as a WSGI server would.
 
