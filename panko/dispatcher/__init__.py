@@ -63,10 +63,14 @@ OPTS = [
                 help='Exchanges the services send their notifications '
                      'to (their [DEFAULT] control_exchange).'),
     cfg.StrOpt('definitions_file',
-               default='event_definitions.yaml',
                help='Event definitions used to normalize raw '
                     "notifications, in Ceilometer's format; a relative "
-                    'path is looked up next to the configuration files.'),
+                    'path is looked up next to the configuration files, '
+                    'and a file that is not found stops the dispatcher. '
+                    'Unset, an event_definitions.yaml next to the '
+                    'configuration files is used if there is one, else '
+                    'the definitions panko ships (the same as its sample '
+                    'etc/panko/event_definitions.yaml).'),
     cfg.StrOpt('store_raw',
                default='none',
                choices=[('none', 'keep no raw notification'),

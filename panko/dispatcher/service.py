@@ -24,10 +24,7 @@ def load_normalizer(conf):
     """
     if not conf.dispatcher.raw_notifications:
         return None
-    name = conf.dispatcher.definitions_file
-    path = conf.find_file(name) or name
-    LOG.info('Loading event definitions from %s', path)
-    return definitions.Normalizer.from_file(path, conf.dispatcher.store_raw)
+    return definitions.load_configured(conf)
 
 
 def set_messaging_defaults(conf):

@@ -21,6 +21,7 @@ import webtest
 
 from panko import storage
 from panko.api import app
+from panko.ingestion import definitions
 from panko.ingestion import signature
 from panko.ingestion import wire
 from panko.storage import models
@@ -200,6 +201,41 @@ def test_raw_service_notifications_normalized(bus, db_url,
     assert set(shown) == set(by_type)
     assert {'name': 'memory_mb', 'type': 'integer', 'value': '2048'} in (
         shown['compute.instance.create.end']['traits'])
+
+
+def test_raw_notifications_need_no_definitions_file(bus, db_url,
+                                                   start_dispatcher):
+    """Unset, with none beside the configuration: panko's own are used."""
+    sample = contract.samples()['nova_compute_instance_create_end']
+    messaging.publish_notification(
+        '%s_%s' % (bus.prefix, sample['exchange']), bus.raw_topic, sample)
+    dispatcher = start_dispatcher(
+        event_topics='', raw_notifications='true',
+        notification_topics=bus.raw_topic,
+        notification_exchanges=','.join(bus.service_exchanges))
+    assert not os.path.exists(os.path.join(
+        os.path.dirname(dispatcher.config_path), 'event_definitions.yaml'))
+    processes.wait_for(lambda: stored_events(db_url), 30, what='the event')
+    [event] = stored_events(db_url).values()
+    assert event.event_type == 'compute.instance.create.end'
+    traits = {t.name: t for t in event.traits}
+    assert traits['memory_mb'].dtype == models.Trait.INT_TYPE
+    assert traits['memory_mb'].value == sample['payload']['memory_mb']
+    assert traits['instance_id'].value == sample['payload']['instance_id']
+    assert 'Loading event definitions from %s' % (
+        definitions.PACKAGED_FILE) in dispatcher.log()
+
+
+def test_a_missing_definitions_file_stops_the_dispatcher(tmp_path, bus,
+                                                         start_dispatcher):
+    missing = str(tmp_path / 'missing.yaml')
+    dispatcher = start_dispatcher(raw_notifications='true',
+                                  definitions_file=missing)
+    assert dispatcher.process.wait(30) == 1
+    log = dispatcher.log()
+    assert 'Cannot load the event definitions: cannot read %s' % (
+        missing) in log
+    assert 'Traceback' not in log
 
 
 def test_raw_notification_traits_storage_refuses_are_dropped(
