@@ -6,9 +6,9 @@ from oslo_config import cfg
 import pytest
 import yaml
 
+from panko import service
 from panko.ingestion import definitions
 from panko.ingestion import wire
-from panko import service
 from panko.storage import models
 from panko.tests import contract
 

@@ -1,10 +1,13 @@
 """Version discovery, event types, traits, capabilities and the pipeline."""
 
 import contextlib
+import logging
+import os
 import socket
 import threading
 
 from oslo_config import cfg
+from oslo_log import versionutils
 from oslo_middleware import cors
 import pytest
 import sqlalchemy as sa
@@ -14,8 +17,11 @@ from panko import service
 from panko import storage
 from panko.api import app
 from panko.tests import conftest
+from panko.tests import contract
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import MEMBER
+
+PASTE_INI = os.path.join(contract.REPO, 'etc', 'panko', 'api_paste.ini')
 
 TYPE = 'compute.instance.update'
 
@@ -219,6 +225,38 @@ class TestPasteConfig:
         conf.set_override('connection', storage_url, 'database')
         assert app.find_paste_config(conf) == str(
             tmp_path / 'custom_paste.ini')
+        api = webtest.TestApp(app.load_app(conf))
+        assert api.get('/v2/capabilities', headers=ADMIN).status_int == 200
+
+    def test_panko10_option_is_read_with_a_warning(self, tmp_path, caplog,
+                                                   monkeypatch):
+        """A Panko 10 panko.conf names the file [DEFAULT] api_paste_config."""
+        # oslo.log reports each deprecation once per process.
+        monkeypatch.setattr(versionutils, '_deprecated_messages_sent', {})
+        (tmp_path / 'old_paste.ini').write_text(open(PASTE_INI).read())
+        config_file = tmp_path / 'panko.conf'
+        config_file.write_text(
+            '[DEFAULT]\napi_paste_config = old_paste.ini\n'
+            '[api]\nauth_mode = noauth\ndefault_api_return_limit = 7\n'
+            '[database]\nevent_time_to_live = 86400\n'
+            '[storage]\nmax_retries = 3\nretry_interval = 2\n')
+        # Not prepare_service() (nor make_conf()): its logging set-up
+        # would drop caplog's handler.
+        conf = cfg.ConfigOpts()
+        service.register_options(conf)
+        conf(['--config-file', str(config_file)], project='panko')
+        url = 'sqlite:///%s' % (tmp_path / 'panko.db')
+        conf.set_override('connection', url, 'database')
+        storage.get_connection(conf, url).upgrade()
+        with caplog.at_level(logging.WARNING, 'oslo_config'):
+            assert app.find_paste_config(conf) == str(
+                tmp_path / 'old_paste.ini')
+        assert ('Deprecated: Option "api_paste_config" from group "DEFAULT" '
+                'is deprecated. Use option "paste_config" from group "api".'
+                ) in caplog.messages
+        assert (conf.api.default_api_return_limit,
+                conf.database.event_time_to_live, conf.storage.max_retries,
+                conf.storage.retry_interval) == (7, 86400, 3, 2)
         api = webtest.TestApp(app.load_app(conf))
         assert api.get('/v2/capabilities', headers=ADMIN).status_int == 200
 
