@@ -88,6 +88,16 @@ OPTS = [
                     'An outage requeues without limit, and an event that '
                     'is invalid or that the database refuses is set '
                     'aside at once.'),
+    cfg.IntOpt('stats_interval',
+               default=60,
+               min=0,
+               help='Seconds between the INFO lines each dispatcher worker '
+                    'logs about its work since the previous one: messages '
+                    'handled, events stored and their rate, duplicates, '
+                    'events rejected and set aside as dead letters, '
+                    'messages requeued, and the lag (how long before the '
+                    'end of the latest batch its last event was '
+                    'generated). 0 logs none.'),
     cfg.FloatOpt('requeue_delay_max',
                  default=30.0,
                  min=0,

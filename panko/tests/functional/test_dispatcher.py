@@ -238,6 +238,39 @@ def test_a_missing_definitions_file_stops_the_dispatcher(tmp_path, bus,
     assert 'Traceback' not in log
 
 
+def test_a_quiet_start_then_one_line_of_stats_per_interval(
+        bus, db_url, start_dispatcher):
+    single = contract.fixture_events('event_sample_signed_single')
+    batch = contract.fixture_events('event_sample_signed_batch3')
+    dispatcher = start_dispatcher(stats_interval=1)
+    wait_until_consuming(bus.queue)
+    messaging.publish_events(bus.exchange, bus.topic, [batch, single])
+    line = re.compile(r'Worker 0, last 1 s: (\d+) messages, (\d+) events '
+                      r'stored \((\d+\.\d)/s\), 0 duplicates, 0 rejected '
+                      r'\(dead letters\), 0 messages requeued, lag (.*)$',
+                      re.MULTILINE)
+
+    def stored_then_idle():
+        found = line.findall(dispatcher.log())
+        stored = sum(int(f[1]) for f in found)
+        return found if stored >= 4 and found[-1][1] == '0' else None
+
+    found = processes.wait_for(stored_then_idle, 30,
+                               what='4 events stored, then an idle line')
+    assert sum(int(messages) for messages, *_ in found) == 2
+    busy = [f for f in found if f[1] != '0']
+    for _, stored, rate, lag in busy:
+        assert abs(float(rate) - int(stored)) < 0.5     # in 1 s
+        assert re.fullmatch(r'\d+\.\d s', lag)
+    # The worker goes on logging while idle, a line a second.
+    assert found[-1][3] == 'unknown'
+    dispatcher.stop()
+    log = dispatcher.log()
+    # Nothing at start a deployer cannot act on.
+    assert 'Eventlet' not in log
+    assert 'Warning' not in log and ' WARNING ' not in log
+
+
 def test_raw_notification_traits_storage_refuses_are_dropped(
         bus, db_url, start_dispatcher):
     """The event is stored without them; a lone surrogate is mended."""
