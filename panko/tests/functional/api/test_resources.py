@@ -56,6 +56,38 @@ class TestVersions:
     def test_no_identity_needed(self, api):
         assert api.get('/').status_int == 200
 
+    @pytest.mark.parametrize('path', ['/v2', '/v2/'])
+    def test_v2_answers_its_own_version_document(self, api, path):
+        """Without identity headers, as clients discover versions."""
+        listed = api.get('/').json['versions']['values'][0]
+        response = api.get(path)
+        assert response.content_type == 'application/json'
+        assert response.json == {'version': listed}
+        assert api.head(path).body == b''
+
+    def test_v2_document_behind_a_proxy(self, api, api_conf):
+        api_conf.set_override('enable_proxy_headers_parsing', True,
+                              'oslo_middleware')
+        try:
+            response = api.get('/v2', headers={
+                'X-Forwarded-Proto': 'https',
+                'X-Forwarded-Host': 'telemetry.example.com',
+                'X-Forwarded-Prefix': '/event'})
+        finally:
+            api_conf.clear_override('enable_proxy_headers_parsing',
+                                    'oslo_middleware')
+        assert response.json['version']['links'][0] == {
+            'rel': 'self', 'href': 'https://telemetry.example.com/event/v2'}
+
+    @pytest.mark.parametrize('path', ['/v2', '/v2/'])
+    @pytest.mark.parametrize('method', ['PUT', 'POST', 'DELETE', 'FOO'])
+    def test_v2_document_is_get_only(self, api, path, method):
+        response = api.request(path, method=method, body=b'[]',
+                               headers=ADMIN, expect_errors=True)
+        assert response.status_int == 405
+        assert response.headers['Allow'] == 'GET, HEAD'
+        assert set(response.json) == {'error_message'}
+
 
 class TestEventTypes:
 
