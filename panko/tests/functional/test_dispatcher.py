@@ -245,7 +245,7 @@ def test_a_quiet_start_then_one_line_of_stats_per_interval(
     dispatcher = start_dispatcher(stats_interval=1)
     wait_until_consuming(bus.queue)
     messaging.publish_events(bus.exchange, bus.topic, [batch, single])
-    line = re.compile(r'Worker 0, last 1 s: (\d+) messages, (\d+) events '
+    line = re.compile(r'Worker 0, last \d+ s: (\d+) messages, (\d+) events '
                       r'stored \((\d+\.\d)/s\), 0 duplicates, 0 rejected '
                       r'\(dead letters\), 0 messages requeued, lag (.*)$',
                       re.MULTILINE)
@@ -260,7 +260,8 @@ def test_a_quiet_start_then_one_line_of_stats_per_interval(
     assert sum(int(messages) for messages, *_ in found) == 2
     busy = [f for f in found if f[1] != '0']
     for _, stored, rate, lag in busy:
-        assert abs(float(rate) - int(stored)) < 0.5     # in 1 s
+        # Stored in a second, or a little more on a loaded machine.
+        assert int(stored) / 3 < float(rate) <= int(stored)
         assert re.fullmatch(r'\d+\.\d s', lag)
     # The worker goes on logging while idle, a line a second.
     assert found[-1][3] == 'unknown'
