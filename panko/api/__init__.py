@@ -28,6 +28,9 @@ OPTS = [
                help='How callers are authenticated.'),
     cfg.StrOpt('paste_config',
                default='api_paste.ini',
+               # Panko 10's name for it.
+               deprecated_opts=[cfg.DeprecatedOpt('api_paste_config',
+                                                  group='DEFAULT')],
                help='The paste pipeline file. A relative name is looked '
                     'up in the configuration directories, then in '
                     'etc/panko of the installation and of the source '

@@ -12,7 +12,8 @@ id to find its traceback in the log: never an exception's text, which may
 hold SQL and the values bound to it.
 
 ``InputChecks`` refuses what the API cannot take before Pecan and WSME
-parse it (see its docstring).
+parse it (see its docstring). ``V2VersionDocument`` answers ``/v2``
+itself, before authtoken.
 """
 
 import json
@@ -28,6 +29,7 @@ import webob.dec
 import webob.exc
 
 from panko import safe_text
+from panko.api.controllers import root
 
 LOG = log.getLogger(__name__)
 
@@ -370,3 +372,29 @@ def _depth_exceeds(body, limit):
             raise InvalidRequest('Request is not in valid JSON format')
         brackets = paired
     return bool(brackets)
+
+
+class V2VersionDocument(base.ConfigurableMiddleware):
+    """``GET /v2`` and ``/v2/``: the v2 version document, without a token.
+
+    ``{"version": {...}}``, the entry the root lists for v2. It stands
+    before authtoken in the v2 pipelines: as the root's document, it is
+    version discovery, which clients (keystoneauth reading the versioned
+    endpoint of the catalog) do before they have a token. Another method
+    than GET and HEAD is 405, as at the root; any request for a resource
+    under ``/v2`` goes on to the API.
+    """
+
+    @webob.dec.wsgify
+    def __call__(self, request):
+        # The WSGI string: path_info would decode it, and fail on bytes
+        # that are not UTF-8, which InputChecks answers.
+        if request.environ.get('PATH_INFO', '') not in ('', '/'):
+            return request.get_response(self.application)
+        if request.method not in ('GET', 'HEAD'):
+            return webob.exc.HTTPMethodNotAllowed(
+                headers={'Allow': 'GET, HEAD'})
+        # Under /v2 of the urlmap, application_url is the v2 URL, with the
+        # X-Forwarded-* headers honoured (http_proxy_to_wsgi).
+        return webob.Response(json_body={
+            'version': root.version_v2(request.application_url)})

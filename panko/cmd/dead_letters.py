@@ -132,13 +132,6 @@ def show_letter(conf, connection):
     return 0
 
 
-def load_normalizer(conf):
-    """The event definitions, whether or not the dispatcher uses them."""
-    name = conf.dispatcher.definitions_file
-    path = conf.find_file(name) or name
-    return definitions.Normalizer.from_file(path, conf.dispatcher.store_raw)
-
-
 class Replayer:
     """Replays letters one at a time, and counts what became of them."""
 
@@ -149,8 +142,9 @@ class Replayer:
         self.counts = {'stored': 0, 'already stored': 0, 'kept': 0}
 
     def normalizer(self):
+        """The dispatcher's definitions, whether or not it uses them."""
         if self._normalizer is None:
-            self._normalizer = load_normalizer(self.conf)
+            self._normalizer = definitions.load_configured(self.conf)
         return self._normalizer
 
     def replay(self, letter):

@@ -63,10 +63,14 @@ OPTS = [
                 help='Exchanges the services send their notifications '
                      'to (their [DEFAULT] control_exchange).'),
     cfg.StrOpt('definitions_file',
-               default='event_definitions.yaml',
                help='Event definitions used to normalize raw '
                     "notifications, in Ceilometer's format; a relative "
-                    'path is looked up next to the configuration files.'),
+                    'path is looked up next to the configuration files, '
+                    'and a file that is not found stops the dispatcher. '
+                    'Unset, an event_definitions.yaml next to the '
+                    'configuration files is used if there is one, else '
+                    'the definitions panko ships (the same as its sample '
+                    'etc/panko/event_definitions.yaml).'),
     cfg.StrOpt('store_raw',
                default='none',
                choices=[('none', 'keep no raw notification'),
@@ -84,6 +88,16 @@ OPTS = [
                     'An outage requeues without limit, and an event that '
                     'is invalid or that the database refuses is set '
                     'aside at once.'),
+    cfg.IntOpt('stats_interval',
+               default=60,
+               min=0,
+               help='Seconds between the INFO lines each dispatcher worker '
+                    'logs about its work since the previous one: messages '
+                    'handled, events stored and their rate, duplicates, '
+                    'events rejected and set aside as dead letters, '
+                    'messages requeued, and the lag (how long before the '
+                    'end of the latest batch its last event was '
+                    'generated). 0 logs none.'),
     cfg.FloatOpt('requeue_delay_max',
                  default=30.0,
                  min=0,

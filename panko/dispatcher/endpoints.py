@@ -24,6 +24,7 @@ import oslo_messaging
 
 from panko import safe_text
 from panko import storage
+from panko.dispatcher import stats as dispatcher_stats
 from panko.ingestion import definitions
 from panko.ingestion import recorder
 from panko.ingestion import wire
@@ -91,8 +92,11 @@ class FailedDeliveries:
 
 
 class BatchEndpoint:
-    def __init__(self, conf, connection):
+    """``stats``: the Stats of the worker, shared by its endpoints."""
+
+    def __init__(self, conf, connection, stats=None):
         self.connection = connection
+        self.stats = stats if stats is not None else dispatcher_stats.Stats()
         self.backoff = Backoff(conf.dispatcher.requeue_delay_max)
         self.max_redeliveries = conf.dispatcher.max_redeliveries
         self.failures = FailedDeliveries()
@@ -112,6 +116,7 @@ class BatchEndpoint:
         context on each line.
         """
         context.RequestContext(overwrite=True)
+        last_event = []
 
         def parts():
             for message in messages:
@@ -122,12 +127,16 @@ class BatchEndpoint:
                         priority)]
                     continue
                 try:
-                    yield events_of(message)
+                    events, rejected = events_of(message)
                 except Exception as e:
                     # Whatever fails here fails the same way on every
                     # redelivery: the message is set aside, not requeued.
                     yield [], [self.letter(message, safe_text.reason(e),
                                            priority)]
+                    continue
+                if events:
+                    last_event[:] = events[-1:]
+                yield events, rejected
 
         try:
             result = recorder.record_stream(self.connection, parts(),
@@ -142,12 +151,14 @@ class BatchEndpoint:
             return self.requeue(messages, e)
         self.backoff.reset()
         self.failures.handled(messages)
+        self.stats.recorded(len(messages), result, *last_event)
         LOG.debug('%d messages: %d events stored, %d duplicates, %d '
                   'rejected', len(messages), len(result.stored),
                   len(result.duplicates), len(result.rejected))
         return oslo_messaging.NotificationResult.HANDLED
 
     def requeue(self, messages, error):
+        self.stats.requeued(len(messages))
         delay = self.backoff.next_delay()
         LOG.warning('Cannot store events (%s); requeuing %d messages in '
                     '%.0f s', safe_text.reason(error), len(messages), delay)
@@ -178,8 +189,8 @@ def message_letter(message, reason, kind):
 class EventEndpoint(BatchEndpoint):
     """Ceilometer's event messages: a list of serialized events each."""
 
-    def __init__(self, conf, connection):
-        super().__init__(conf, connection)
+    def __init__(self, conf, connection, stats=None):
+        super().__init__(conf, connection, stats)
         self.secret = conf.dispatcher.telemetry_secret
 
     def sample(self, messages):
@@ -196,8 +207,8 @@ class EventEndpoint(BatchEndpoint):
 class NotificationEndpoint(BatchEndpoint):
     """Raw notifications of the OpenStack services, one event each."""
 
-    def __init__(self, conf, connection, normalizer):
-        super().__init__(conf, connection)
+    def __init__(self, conf, connection, normalizer, stats=None):
+        super().__init__(conf, connection, stats)
         self.normalizer = normalizer
 
     def info(self, messages):

@@ -7,6 +7,7 @@ from oslo_messaging import opts as messaging_opts
 
 from panko import storage
 from panko.dispatcher import endpoints
+from panko.dispatcher import stats
 from panko.ingestion import definitions
 
 LOG = log.getLogger(__name__)
@@ -24,10 +25,7 @@ def load_normalizer(conf):
     """
     if not conf.dispatcher.raw_notifications:
         return None
-    name = conf.dispatcher.definitions_file
-    path = conf.find_file(name) or name
-    LOG.info('Loading event definitions from %s', path)
-    return definitions.Normalizer.from_file(path, conf.dispatcher.store_raw)
+    return definitions.load_configured(conf)
 
 
 def set_messaging_defaults(conf):
@@ -63,6 +61,8 @@ class DispatcherService(cotyledon.Service):
         self.transport = None
         self.endpoints = []
         self.listeners = []
+        self.stats = stats.Stats()
+        self.reporter = None
 
     def run(self):
         options = self.conf.dispatcher
@@ -73,14 +73,18 @@ class DispatcherService(cotyledon.Service):
                 [oslo_messaging.Target(topic=topic,
                                        exchange=options.event_exchange)
                  for topic in options.event_topics],
-                endpoints.EventEndpoint(self.conf, connection))
+                endpoints.EventEndpoint(self.conf, connection, self.stats))
         if self.normalizer is not None:
             self._listen(
                 [oslo_messaging.Target(topic=topic, exchange=exchange)
                  for exchange in options.notification_exchanges
                  for topic in options.notification_topics],
                 endpoints.NotificationEndpoint(self.conf, connection,
-                                               self.normalizer))
+                                               self.normalizer, self.stats))
+        if options.stats_interval:
+            self.reporter = stats.Reporter(self.stats, options.stats_interval,
+                                           self.worker_id)
+            self.reporter.start()
         LOG.info('Dispatcher worker %d started: events on %s, raw '
                  'notifications %s', self.worker_id, options.event_topics,
                  'on' if self.normalizer else 'off')
@@ -94,6 +98,8 @@ class DispatcherService(cotyledon.Service):
 
     def terminate(self):
         """Stop consuming, finish or requeue the batches in hand."""
+        if self.reporter is not None:
+            self.reporter.stop()
         for endpoint in self.endpoints:
             endpoint.stop()
         for listener in self.listeners:

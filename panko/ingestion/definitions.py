@@ -12,9 +12,14 @@ tenant_id) unless it defines a trait of the same name.
 
 The JSONPath expressions are compiled once, with jsonpath-ng's extended
 parser.
+
+The definitions panko ships are package data (``PACKAGED_FILE``);
+``etc/panko/event_definitions.yaml``, the sample deployers copy and edit,
+is the same file.
 """
 
 import fnmatch
+import os
 
 from jsonpath_ng import ext as jsonpath
 from oslo_log import log
@@ -29,6 +34,13 @@ LOG = log.getLogger(__name__)
 Trait = models.Trait
 
 PLUGIN_NAMESPACE = 'panko.event.trait_plugin'
+
+#: The definitions panko ships, installed with the package.
+PACKAGED_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             'data', 'event_definitions.yaml')
+#: Looked up next to the configuration files when ``[dispatcher]
+#: definitions_file`` is unset: where the install guide copies it.
+DEFAULT_NAME = 'event_definitions.yaml'
 
 TRAIT_TYPES = {
     'text': Trait.TEXT_TYPE,
@@ -233,3 +245,29 @@ class Normalizer:
                             generated=metadata['timestamp'],
                             traits=definition.traits_of(notification),
                             raw=raw)
+
+
+def configured_file(conf):
+    """The definitions file ``[dispatcher] definitions_file`` asks for.
+
+    A relative path is looked up next to the configuration files; one
+    that is not found stays as it is, so that loading it fails with its
+    name. Unset, an ``event_definitions.yaml`` next to the configuration
+    files is used if there is one, else the definitions panko ships: a
+    dispatcher configured only through environment variables, or with no
+    copy of the file, works as it is.
+    """
+    name = conf.dispatcher.definitions_file
+    if name:
+        return conf.find_file(name) or name
+    return conf.find_file(DEFAULT_NAME) or PACKAGED_FILE
+
+
+def load_configured(conf):
+    """The Normalizer of the configured definitions (see configured_file).
+
+    Raises DefinitionError when the file cannot be read or is invalid.
+    """
+    path = configured_file(conf)
+    LOG.info('Loading event definitions from %s', path)
+    return Normalizer.from_file(path, conf.dispatcher.store_raw)

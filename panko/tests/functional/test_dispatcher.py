@@ -21,6 +21,7 @@ import webtest
 
 from panko import storage
 from panko.api import app
+from panko.ingestion import definitions
 from panko.ingestion import signature
 from panko.ingestion import wire
 from panko.storage import models
@@ -200,6 +201,75 @@ def test_raw_service_notifications_normalized(bus, db_url,
     assert set(shown) == set(by_type)
     assert {'name': 'memory_mb', 'type': 'integer', 'value': '2048'} in (
         shown['compute.instance.create.end']['traits'])
+
+
+def test_raw_notifications_need_no_definitions_file(bus, db_url,
+                                                   start_dispatcher):
+    """Unset, with none beside the configuration: panko's own are used."""
+    sample = contract.samples()['nova_compute_instance_create_end']
+    messaging.publish_notification(
+        '%s_%s' % (bus.prefix, sample['exchange']), bus.raw_topic, sample)
+    dispatcher = start_dispatcher(
+        event_topics='', raw_notifications='true',
+        notification_topics=bus.raw_topic,
+        notification_exchanges=','.join(bus.service_exchanges))
+    assert not os.path.exists(os.path.join(
+        os.path.dirname(dispatcher.config_path), 'event_definitions.yaml'))
+    processes.wait_for(lambda: stored_events(db_url), 30, what='the event')
+    [event] = stored_events(db_url).values()
+    assert event.event_type == 'compute.instance.create.end'
+    traits = {t.name: t for t in event.traits}
+    assert traits['memory_mb'].dtype == models.Trait.INT_TYPE
+    assert traits['memory_mb'].value == sample['payload']['memory_mb']
+    assert traits['instance_id'].value == sample['payload']['instance_id']
+    assert 'Loading event definitions from %s' % (
+        definitions.PACKAGED_FILE) in dispatcher.log()
+
+
+def test_a_missing_definitions_file_stops_the_dispatcher(tmp_path, bus,
+                                                         start_dispatcher):
+    missing = str(tmp_path / 'missing.yaml')
+    dispatcher = start_dispatcher(raw_notifications='true',
+                                  definitions_file=missing)
+    assert dispatcher.process.wait(30) == 1
+    log = dispatcher.log()
+    assert 'Cannot load the event definitions: cannot read %s' % (
+        missing) in log
+    assert 'Traceback' not in log
+
+
+def test_a_quiet_start_then_one_line_of_stats_per_interval(
+        bus, db_url, start_dispatcher):
+    single = contract.fixture_events('event_sample_signed_single')
+    batch = contract.fixture_events('event_sample_signed_batch3')
+    dispatcher = start_dispatcher(stats_interval=1)
+    wait_until_consuming(bus.queue)
+    messaging.publish_events(bus.exchange, bus.topic, [batch, single])
+    line = re.compile(r'Worker 0, last \d+ s: (\d+) messages, (\d+) events '
+                      r'stored \((\d+\.\d)/s\), 0 duplicates, 0 rejected '
+                      r'\(dead letters\), 0 messages requeued, lag (.*)$',
+                      re.MULTILINE)
+
+    def stored_then_idle():
+        found = line.findall(dispatcher.log())
+        stored = sum(int(f[1]) for f in found)
+        return found if stored >= 4 and found[-1][1] == '0' else None
+
+    found = processes.wait_for(stored_then_idle, 30,
+                               what='4 events stored, then an idle line')
+    assert sum(int(messages) for messages, *_ in found) == 2
+    busy = [f for f in found if f[1] != '0']
+    for _, stored, rate, lag in busy:
+        # Stored in a second, or a little more on a loaded machine.
+        assert int(stored) / 3 < float(rate) <= int(stored)
+        assert re.fullmatch(r'\d+\.\d s', lag)
+    # The worker goes on logging while idle, a line a second.
+    assert found[-1][3] == 'unknown'
+    dispatcher.stop()
+    log = dispatcher.log()
+    # Nothing at start a deployer cannot act on.
+    assert 'Eventlet' not in log
+    assert 'Warning' not in log and ' WARNING ' not in log
 
 
 def test_raw_notification_traits_storage_refuses_are_dropped(

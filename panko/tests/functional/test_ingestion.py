@@ -2,6 +2,8 @@
 
 import copy
 import datetime
+import logging
+import re
 import time
 import types
 from urllib import parse
@@ -13,6 +15,7 @@ from stevedore import driver
 
 from panko import storage
 from panko.dispatcher import endpoints
+from panko.dispatcher import stats
 from panko.ingestion import definitions
 from panko.ingestion import recorder
 from panko.ingestion import signature
@@ -294,6 +297,47 @@ class TestNotificationEndpoint:
         # The raw notification is kept without its caller's token.
         assert kept.raw['ctxt']['auth_token'] == '***'
         assert kept.raw['ctxt']['user_id'] == error['ctxt']['user_id']
+
+
+def test_worker_stats_count_the_batches_of_its_endpoints(conf, store,
+                                                        db_url, caplog):
+    shared = stats.Stats()
+    events = endpoints.EventEndpoint(conf, store, shared)
+    notifications = endpoints.NotificationEndpoint(
+        conf, store, definitions.Normalizer.from_file(
+            definitions.PACKAGED_FILE), shared)
+    batch = contract.fixture_events('event_sample_signed_batch3')
+    unsigned = contract.fixture_events('event_sample_unsigned')
+    assert events.sample([message_of(batch, 'm-1'),
+                          message_of(unsigned, 'm-2')]) == HANDLED
+    assert events.sample([message_of(batch, 'm-1')]) == HANDLED
+    generated = '2026-11-30 23:59:30.000000'
+    sample = contract.samples()['nova_compute_instance_create_end']
+    assert notifications.info([
+        contract.as_received(sample, 'n-1', generated),
+        contract.as_received(dict(sample, event_type='no.such.type'),
+                             'n-2', generated)]) == HANDLED
+    break_store(db_url)
+    assert events.sample([message_of(batch, 'm-3')]) == REQUEUE
+    repair_store(db_url)
+    reporter = stats.Reporter(shared, 60, 3)
+    with caplog.at_level(logging.INFO, 'panko.dispatcher.stats'):
+        reporter.report()
+        reporter.report()
+    first, second = [record.getMessage() for record in caplog.records
+                     if record.name == 'panko.dispatcher.stats']
+    # Messages handled: 2, 1 and 2; the failed batch was requeued.
+    assert re.fullmatch(
+        r'Worker 3, last \d+ s: 5 messages, 5 events stored \(\d+\.\d/s\), '
+        r'3 duplicates, 1 rejected \(dead letters\), 1 messages requeued, '
+        r'lag (\d+\.\d) s', first), first
+    lag = float(first.rsplit(' ', 2)[1])
+    expected = (datetime.datetime.now(datetime.timezone.utc).replace(
+        tzinfo=None) - datetime.datetime(2026, 11, 30, 23, 59, 30))
+    assert abs(lag - expected.total_seconds()) < 60
+    assert second.endswith(': 0 messages, 0 events stored (0.0/s), 0 '
+                           'duplicates, 0 rejected (dead letters), 0 '
+                           'messages requeued, lag unknown')
 
 
 class TestPankoPublisher:

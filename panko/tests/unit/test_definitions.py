@@ -1,9 +1,12 @@
 import copy
 import logging
+import os
 
+from oslo_config import cfg
 import pytest
 import yaml
 
+from panko import service
 from panko.ingestion import definitions
 from panko.ingestion import wire
 from panko.storage import models
@@ -291,6 +294,59 @@ def test_bad_definitions_file(tmp_path, specs, reason):
 def test_unreadable_definitions_file(tmp_path):
     with pytest.raises(definitions.DefinitionError, match='cannot read'):
         definitions.Normalizer.from_file(str(tmp_path / 'missing.yaml'))
+
+
+def conf_in(directory, **dispatcher):
+    """A configuration read from a panko.conf in ``directory``."""
+    path = directory / 'panko.conf'
+    path.write_text('[dispatcher]\n' + ''.join(
+        '%s = %s\n' % option for option in dispatcher.items()))
+    conf = cfg.ConfigOpts()
+    service.register_options(conf)
+    conf(['--config-file', str(path)], project='panko')
+    return conf
+
+
+def test_the_sample_is_the_packaged_file():
+    assert os.path.samefile(contract.DEFINITIONS, definitions.PACKAGED_FILE)
+
+
+def test_unset_definitions_are_the_packaged_ones(tmp_path, caplog):
+    caplog.set_level(logging.INFO, 'panko.ingestion.definitions')
+    conf = conf_in(tmp_path)
+    assert definitions.configured_file(conf) == definitions.PACKAGED_FILE
+    normalizer = definitions.load_configured(conf)
+    event = normalizer.to_event(notification(payload={
+        'instance_id': 'vm-1', 'memory_mb': 2048}), 'info')
+    assert traits_of(event)['memory_mb'] == 2048
+    assert caplog.messages[0] == (
+        'Loading event definitions from %s' % definitions.PACKAGED_FILE)
+
+
+def test_unset_definitions_prefer_a_copy_next_to_the_config(tmp_path):
+    (tmp_path / 'event_definitions.yaml').write_text(
+        "- event_type: 'mine.*'\n  traits: {}\n")
+    conf = conf_in(tmp_path)
+    assert definitions.configured_file(conf) == str(
+        tmp_path / 'event_definitions.yaml')
+    normalizer = definitions.load_configured(conf)
+    assert normalizer.to_event(notification(), 'info') is None
+    assert normalizer.to_event(notification('mine.x'), 'info') is not None
+
+
+def test_configured_definitions_are_looked_up_next_to_the_config(tmp_path):
+    (tmp_path / 'defs.yaml').write_text("- event_type: 'mine.*'\n"
+                                        "  traits: {}\n")
+    conf = conf_in(tmp_path, definitions_file='defs.yaml')
+    assert definitions.configured_file(conf) == str(tmp_path / 'defs.yaml')
+
+
+def test_configured_definitions_that_are_missing_are_an_error(tmp_path):
+    """Never the packaged ones instead of the file the operator named."""
+    conf = conf_in(tmp_path, definitions_file='mine.yaml')
+    with pytest.raises(definitions.DefinitionError,
+                       match='cannot read mine.yaml'):
+        definitions.load_configured(conf)
 
 
 def test_definition_traits_override_the_defaults():

@@ -38,6 +38,7 @@ def test_quickstart_takes_callers_without_identity_as_its_admin(
     own = api.get('/v2/events').json
     assert {e['message_id'] for e in own} == {'msg-06', 'msg-08'}
     assert api.get('/', status=200).json
+    assert api.get('/v2', status=200).json['version']['id'] == 'v2'
     assert api.get('/healthcheck', status=200)
 
 

@@ -63,8 +63,13 @@ def test_invalid_token_never_reaches_the_controllers(keystone_api):
 
 def test_discovery_and_healthcheck_need_no_token(keystone_api):
     api, spy = keystone_api
-    assert api.get('/').json['versions']['values'][0]['id'] == 'v2'
+    [listed] = api.get('/').json['versions']['values']
+    assert listed['id'] == 'v2'
+    # The versioned endpoint of the catalog, read before there is a token.
+    assert api.get('/v2').json == {'version': listed}
+    assert api.get('/v2/').json == {'version': listed}
     assert api.get('/healthcheck').status_int == 200
+    assert spy.calls == []
 
 
 def test_posting_events_needs_a_token(keystone_api):

@@ -1,10 +1,13 @@
 """Version discovery, event types, traits, capabilities and the pipeline."""
 
 import contextlib
+import logging
+import os
 import socket
 import threading
 
 from oslo_config import cfg
+from oslo_log import versionutils
 from oslo_middleware import cors
 import pytest
 import sqlalchemy as sa
@@ -14,8 +17,11 @@ from panko import service
 from panko import storage
 from panko.api import app
 from panko.tests import conftest
+from panko.tests import contract
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import MEMBER
+
+PASTE_INI = os.path.join(contract.REPO, 'etc', 'panko', 'api_paste.ini')
 
 TYPE = 'compute.instance.update'
 
@@ -49,6 +55,38 @@ class TestVersions:
 
     def test_no_identity_needed(self, api):
         assert api.get('/').status_int == 200
+
+    @pytest.mark.parametrize('path', ['/v2', '/v2/'])
+    def test_v2_answers_its_own_version_document(self, api, path):
+        """Without identity headers, as clients discover versions."""
+        listed = api.get('/').json['versions']['values'][0]
+        response = api.get(path)
+        assert response.content_type == 'application/json'
+        assert response.json == {'version': listed}
+        assert api.head(path).body == b''
+
+    def test_v2_document_behind_a_proxy(self, api, api_conf):
+        api_conf.set_override('enable_proxy_headers_parsing', True,
+                              'oslo_middleware')
+        try:
+            response = api.get('/v2', headers={
+                'X-Forwarded-Proto': 'https',
+                'X-Forwarded-Host': 'telemetry.example.com',
+                'X-Forwarded-Prefix': '/event'})
+        finally:
+            api_conf.clear_override('enable_proxy_headers_parsing',
+                                    'oslo_middleware')
+        assert response.json['version']['links'][0] == {
+            'rel': 'self', 'href': 'https://telemetry.example.com/event/v2'}
+
+    @pytest.mark.parametrize('path', ['/v2', '/v2/'])
+    @pytest.mark.parametrize('method', ['PUT', 'POST', 'DELETE', 'FOO'])
+    def test_v2_document_is_get_only(self, api, path, method):
+        response = api.request(path, method=method, body=b'[]',
+                               headers=ADMIN, expect_errors=True)
+        assert response.status_int == 405
+        assert response.headers['Allow'] == 'GET, HEAD'
+        assert set(response.json) == {'error_message'}
 
 
 class TestEventTypes:
@@ -219,6 +257,38 @@ class TestPasteConfig:
         conf.set_override('connection', storage_url, 'database')
         assert app.find_paste_config(conf) == str(
             tmp_path / 'custom_paste.ini')
+        api = webtest.TestApp(app.load_app(conf))
+        assert api.get('/v2/capabilities', headers=ADMIN).status_int == 200
+
+    def test_panko10_option_is_read_with_a_warning(self, tmp_path, caplog,
+                                                   monkeypatch):
+        """A Panko 10 panko.conf names the file [DEFAULT] api_paste_config."""
+        # oslo.log reports each deprecation once per process.
+        monkeypatch.setattr(versionutils, '_deprecated_messages_sent', {})
+        (tmp_path / 'old_paste.ini').write_text(open(PASTE_INI).read())
+        config_file = tmp_path / 'panko.conf'
+        config_file.write_text(
+            '[DEFAULT]\napi_paste_config = old_paste.ini\n'
+            '[api]\nauth_mode = noauth\ndefault_api_return_limit = 7\n'
+            '[database]\nevent_time_to_live = 86400\n'
+            '[storage]\nmax_retries = 3\nretry_interval = 2\n')
+        # Not prepare_service() (nor make_conf()): its logging set-up
+        # would drop caplog's handler.
+        conf = cfg.ConfigOpts()
+        service.register_options(conf)
+        conf(['--config-file', str(config_file)], project='panko')
+        url = 'sqlite:///%s' % (tmp_path / 'panko.db')
+        conf.set_override('connection', url, 'database')
+        storage.get_connection(conf, url).upgrade()
+        with caplog.at_level(logging.WARNING, 'oslo_config'):
+            assert app.find_paste_config(conf) == str(
+                tmp_path / 'old_paste.ini')
+        assert ('Deprecated: Option "api_paste_config" from group "DEFAULT" '
+                'is deprecated. Use option "paste_config" from group "api".'
+                ) in caplog.messages
+        assert (conf.api.default_api_return_limit,
+                conf.database.event_time_to_live, conf.storage.max_retries,
+                conf.storage.retry_interval) == (7, 86400, 3, 2)
         api = webtest.TestApp(app.load_app(conf))
         assert api.get('/v2/capabilities', headers=ADMIN).status_int == 200
 
