@@ -7,8 +7,9 @@
 # $PANKO_TEST_RABBIT_URL, by default their usual ports on 127.0.0.1.
 # A server of this machine that does not answer is started as Debian
 # installs it (`service NAME start`, which is systemctl under systemd),
-# as root only; a server on another host is only checked. Prints nothing
-# when every server answers; exits 1 when one does not.
+# as root only; a server at another address than 127.0.0.1 or localhost
+# is only checked. Prints nothing when every server answers; exits 1 when
+# one does not.
 set -uo pipefail
 
 # "host port" of a URL; the port is $2 when the URL names none.
