@@ -1,7 +1,8 @@
 """The captured wire-contract fixtures and our sample notifications.
 
-``../shared/contract/fixtures`` lies beside every checkout (and in CI);
-``etc/panko/samples`` holds realistic raw notifications of the services.
+``panko/tests/contract-fixtures`` holds real messages of Ceilometer
+captured on RabbitMQ (see its README.rst); ``etc/panko/samples`` holds
+realistic raw notifications of the services.
 """
 
 import glob
@@ -10,7 +11,8 @@ import os
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-FIXTURES = os.path.join(REPO, '..', 'shared', 'contract', 'fixtures')
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'contract-fixtures')
 SAMPLES = os.path.join(REPO, 'etc', 'panko', 'samples')
 DEFINITIONS = os.path.join(REPO, 'etc', 'panko', 'event_definitions.yaml')
 SECRET = 's3cr3t'

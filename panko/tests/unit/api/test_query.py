@@ -77,12 +77,13 @@ class TestEventFilter:
         assert message in str(error.value)
 
 
-class TestPagination:
+@pytest.fixture(scope='module')
+def conf():
+    return conftest.make_conf(api__default_api_return_limit=20,
+                              api__max_api_return_limit=50)
 
-    @pytest.fixture(scope='class')
-    def conf(self):
-        return conftest.make_conf(api__default_api_return_limit=20,
-                                  api__max_api_return_limit=50)
+
+class TestPagination:
 
     def test_defaults(self, conf):
         assert base.pagination(conf) == models.Pagination(limit=20)
