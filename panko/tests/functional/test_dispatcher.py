@@ -14,7 +14,6 @@ import signal
 import threading
 import types
 
-import kombu
 import pytest
 import sqlalchemy as sa
 import webtest
@@ -37,12 +36,7 @@ SERVICES = ('nova', 'cinder', 'neutron', 'glance', 'keystone', 'heat')
 
 @pytest.fixture
 def bus():
-    try:
-        with kombu.Connection(messaging.amqp_url(),
-                              connect_timeout=3) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception as e:
-        conftest.unreachable('RabbitMQ', e)
+    messaging.require_broker()
     prefix = messaging.unique_name('ptest')
     names = types.SimpleNamespace(
         prefix=prefix, exchange=prefix + '_ceilometer',

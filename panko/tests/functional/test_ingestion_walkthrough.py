@@ -14,10 +14,8 @@ import socket
 import subprocess
 import sys
 
-import kombu
 import pytest
 
-from panko.tests import conftest
 from panko.tests import doc_steps
 from panko.tests import messaging
 from panko.tests import processes
@@ -40,12 +38,7 @@ def free_port():
 
 @pytest.fixture
 def topic():
-    try:
-        with kombu.Connection(messaging.amqp_url(),
-                              connect_timeout=3) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception as e:
-        conftest.unreachable('RabbitMQ', e)
+    messaging.require_broker()
     name = messaging.unique_name('walkthrough')
     yield name
     messaging.delete_topology([], [name])
