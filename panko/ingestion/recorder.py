@@ -79,7 +79,7 @@ def _without_credentials(event):
     Checked signatures stay valid: they were verified before this.
     """
     if event.raw:
-        event.raw = scrub.scrub(event.raw)
+        event.raw = scrub.scrub_notification(event.raw)
     return event
 
 

@@ -104,3 +104,28 @@ def scrub(document):
         else:
             parent[key] = value
     return holder[0]
+
+
+def scrub_notification(notification):
+    """``scrub`` for a raw notification, walking only its context.
+
+    A notification's context is at its top level (``ctxt``, ``context``
+    or ``_context_*`` keys); its payload, often most of it, is left
+    as it is and shared with the copy. Every stored event's raw goes
+    through here: walking the whole document instead cost a quarter of
+    the time to record an event with a 1.5 KB raw notification.
+    """
+    if not isinstance(notification, dict):
+        return scrub(notification)
+    copy = None
+    for name, value in notification.items():
+        if name in CONTEXT_KEYS:
+            replacement = scrub({name: value})[name]
+        elif _masked(name, False) and value not in EMPTY:
+            replacement = MASK
+        else:
+            continue
+        if copy is None:
+            copy = dict(notification)
+        copy[name] = replacement
+    return notification if copy is None else copy

@@ -114,3 +114,22 @@ def test_empty_credentials_are_kept_as_they_are():
     document = {'ctxt': {'auth_token': None, 'password': '', 'token': 't'}}
     assert scrub.scrub(document) == {
         'ctxt': {'auth_token': None, 'password': '', 'token': '***'}}
+
+
+def test_a_notification_is_scrubbed_in_its_context_only():
+    payload = {'instance_id': 'vm-1', 'metadata': {'token': 'user data'}}
+    notification = {'ctxt': {'auth_token': 'gAAAAAB-token', 'user': 'u1'},
+                    '_context_auth_token': 'gAAAAAB-token',
+                    '_context_user_id': 'u1', 'payload': payload}
+    scrubbed = scrub.scrub_notification(notification)
+    assert scrubbed == {'ctxt': {'auth_token': '***', 'user': 'u1'},
+                        '_context_auth_token': '***',
+                        '_context_user_id': 'u1', 'payload': payload}
+    # The payload is shared, not copied, and the original left as it was.
+    assert scrubbed['payload'] is payload
+    assert notification['ctxt']['auth_token'] == 'gAAAAAB-token'
+
+
+def test_a_notification_without_context_is_returned_as_it_is():
+    notification = {'payload': {'a': 1}, 'event_type': 'x'}
+    assert scrub.scrub_notification(notification) is notification
