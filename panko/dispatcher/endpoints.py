@@ -69,14 +69,17 @@ class FailedDeliveries:
 
     @staticmethod
     def key(message):
-        metadata = message.get('metadata')
-        if isinstance(metadata, dict) and metadata.get('message_id'):
-            return str(metadata['message_id'])
+        message_id = message_id_of(message)
+        if message_id:
+            return message_id
         return hashlib.sha256(json.dumps(
             message, sort_keys=True, default=repr).encode(
                 'utf-8', 'backslashreplace')).hexdigest()
 
     def count(self, message):
+        # Nothing failed lately, the usual case: no key to compute.
+        if not self._counts:
+            return 0
         return self._counts.get(self.key(message), 0)
 
     def failed(self, messages):
@@ -87,6 +90,8 @@ class FailedDeliveries:
             self._counts.popitem(last=False)
 
     def handled(self, messages):
+        if not self._counts:
+            return
         for message in messages:
             self._counts.pop(self.key(message), None)
 
@@ -175,15 +180,20 @@ class BatchEndpoint:
         return message_letter(message, reason, 'message')
 
 
-def message_letter(message, reason, kind):
+def message_id_of(message):
+    """The oslo.messaging id of a message, or None when it has none."""
     metadata = message.get('metadata')
     message_id = (metadata.get('message_id')
                   if isinstance(metadata, dict) else None)
+    return message_id if isinstance(message_id, str) else None
+
+
+def message_letter(message, reason, kind):
+    message_id = message_id_of(message)
     LOG.error('Setting aside message %s: %s', safe_text.brief(message_id),
               reason)
-    return models.DeadLetter(
-        door=None, kind=kind, reason=reason, payload=message,
-        message_id=message_id if isinstance(message_id, str) else None)
+    return models.DeadLetter(door=None, kind=kind, reason=reason,
+                             payload=message, message_id=message_id)
 
 
 class EventEndpoint(BatchEndpoint):
@@ -238,7 +248,7 @@ class NotificationEndpoint(BatchEndpoint):
         try:
             event = self.normalizer.to_event(message, priority)
         except definitions.InvalidNotification as e:
-            message_id = message.get('metadata', {}).get('message_id')
+            message_id = message_id_of(message)
             reason = safe_text.reason(e)
             LOG.warning('Rejecting notification %s (%s): %s',
                         safe_text.brief(message_id),
