@@ -22,12 +22,22 @@ def register_options(conf):
     log.register_options(conf)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
         'alembic.runtime.plugins=WARN'])
-    db_options.set_defaults(conf)
     api.set_middleware_defaults()
+    register_panko_options(conf)
+    profiler.register_opts(conf)
+
+
+def register_panko_options(conf):
+    """Register panko's own options (opts.list_opts) and database options.
+
+    Only on ``conf``: unlike register_options(), this sets no default of
+    the whole process (oslo.log's, oslo.middleware's), so the ``panko://``
+    publisher calls it inside Ceilometer's processes.
+    """
+    db_options.set_defaults(conf)
     for group, options in opts.list_opts():
         conf.register_opts(list(options),
                            group=None if group == 'DEFAULT' else group)
-    profiler.register_opts(conf)
 
 
 def prepare_service(argv=None, config_files=None, conf=None):

@@ -1,4 +1,4 @@
-"""Recording batches of events, and the body of ``POST /v2/events``.
+"""Recording batches of events.
 
 Every door events come in by (the dispatcher, the ``panko://``
 publisher, the API) records them here, so that one rule holds for all:
@@ -23,10 +23,6 @@ LOG = log.getLogger(__name__)
 #: Most events written in one transaction: a large batch is cut into
 #: chunks so that no single transaction grows without bound.
 RECORD_CHUNK = 1000
-
-
-class InvalidBody(ValueError):
-    """A request body that is not a list of events; the text says why."""
 
 
 def record(connection, events, rejected=(), door=None):
@@ -134,29 +130,3 @@ def _dead_letters(events, rejected):
             payload=wire.serialize_event(event) if event else None))
     return letters
 
-
-def ingest_serialized(connection, body, secret='', door='api'):
-    """Record the decoded JSON body Ceilometer's ``http://`` publisher posts.
-
-    The publisher posts a list of serialized events (the same dicts as in
-    the dispatcher's messages), or, with ``batch=False`` in its URL, one
-    event object per request. Each event that is malformed, or whose
-    signature does not match ``secret`` when one is given, is rejected
-    with a reason and set aside; the others are recorded. Events without
-    a signature are accepted: the publisher signs none, and the API has
-    authenticated and authorized the caller already. Raises InvalidBody
-    when the body is neither, and StorageUnavailable when the database
-    fails.
-    """
-    events = [body] if isinstance(body, dict) else body
-    if not isinstance(events, list):
-        raise InvalidBody('the body must be a JSON array of events or one '
-                          'event object, got %s' % wire.json_type(body))
-    for position, event in enumerate(events):
-        if not isinstance(event, dict):
-            raise InvalidBody('element %d of the body must be an event '
-                              'object, got %s'
-                              % (position, wire.json_type(event)))
-    parsed, rejected = wire.parse_events(events, secret,
-                                         accept_unsigned=True)
-    return record(connection, parsed, rejected, door)

@@ -5,7 +5,8 @@ An event on the wire is a JSON object with ``message_id``, ``event_type``,
 ``message_signature``. This module checks the shape and the JSON type of
 each part and builds a :class:`panko.storage.models.Event`; converting and
 range-checking the values is left to ``Event.validated()``, which the
-storage driver applies to every event it records.
+storage driver applies to every event it records. ``parse_body`` checks
+the body of ``POST /v2/events``, a list of such events, the same way.
 """
 
 import datetime
@@ -38,6 +39,10 @@ JSON_TYPE_NAMES = {
 
 class SignatureMismatch(models.InvalidEvent):
     """The event's message_signature does not match our secret."""
+
+
+class InvalidBody(ValueError):
+    """A request body that is not a list of events; the text says why."""
 
 
 def json_type(value):
@@ -124,6 +129,29 @@ def parse_events(events, secret='', accept_unsigned=False):
         else:
             parsed.append(valid)
     return parsed, rejected
+
+
+def parse_body(body, secret=''):
+    """Events and DeadLetters from the body of ``POST /v2/events``.
+
+    ``body`` is the decoded JSON Ceilometer's ``http://`` publisher posts:
+    a list of serialized events (the same dicts as in the dispatcher's
+    messages), or, with ``batch=False`` in its URL, one event object.
+    Each event that is malformed, or whose signature does not match
+    ``secret`` when one is given, becomes a DeadLetter saying why. Events
+    without a signature are accepted: the publisher signs none, and the
+    API has authenticated and authorized the caller already. Raises
+    InvalidBody, before any event is parsed, when the body is neither.
+    """
+    events = [body] if isinstance(body, dict) else body
+    if not isinstance(events, list):
+        raise InvalidBody('the body must be a JSON array of events or one '
+                          'event object, got %s' % json_type(body))
+    for position, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise InvalidBody('element %d of the body must be an event '
+                              'object, got %s' % (position, json_type(event)))
+    return parse_events(events, secret, accept_unsigned=True)
 
 
 def serialize_event(event):

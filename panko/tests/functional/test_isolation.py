@@ -46,6 +46,12 @@ def good_events(count):
     return [serialized('good-%04d' % i) for i in range(count)]
 
 
+def record_body(connection, body, secret):
+    """What POST /v2/events does with Ceilometer's http:// body."""
+    events, rejected = wire.parse_body(body, secret)
+    return recorder.record(connection, events, rejected, door='api')
+
+
 def stored_ids(connection):
     return {e.message_id for e in connection.get_events(models.EventFilter())}
 
@@ -56,7 +62,7 @@ def test_refused_and_overflowing_events_set_aside_the_rest_stored(
     bad = [serialized('refused-1', state=POISON),
            serialized('overflow-1', generated=OVERFLOWING)]
     body = good[:500] + bad[:1] + good[500:] + bad[1:]
-    result = recorder.ingest_serialized(refusing_store, body, SECRET)
+    result = record_body(refusing_store, body, SECRET)
     assert len(result.stored) == 1000
     assert stored_ids(refusing_store) == {e['message_id'] for e in good}
     assert [message_id for message_id, _ in result.rejected] == [
@@ -77,8 +83,8 @@ def test_a_refused_event_is_rejected_again_as_a_duplicate_would_not(
         refusing_store):
     """Recording the same body again stores nothing twice."""
     body = good_events(10) + [serialized('refused-1', state=POISON)]
-    recorder.ingest_serialized(refusing_store, body, SECRET)
-    again = recorder.ingest_serialized(refusing_store, body, SECRET)
+    record_body(refusing_store, body, SECRET)
+    again = record_body(refusing_store, body, SECRET)
     assert again.stored == []
     assert len(again.duplicates) == 10
     assert [m for m, _ in again.rejected] == ['refused-1']

@@ -111,3 +111,16 @@ def test_accept_unsigned_still_checks_signed_events():
 def test_null_trait_value_means_no_trait():
     event = wire.parse_event(an_event(traits=[['gone', 2, None]]))
     assert event.validated().traits == []
+
+
+@pytest.mark.parametrize('body', ['x', None, 42, True])
+def test_post_body_that_is_not_a_list(body):
+    with pytest.raises(wire.InvalidBody, match='JSON array'):
+        wire.parse_body(body)
+
+
+def test_post_body_element_that_is_not_an_object():
+    batch = contract.fixture_events('event_sample_signed_batch3')
+    with pytest.raises(wire.InvalidBody, match='element 3 .* got an integer'):
+        wire.parse_body(batch + [42])
+

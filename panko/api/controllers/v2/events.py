@@ -12,6 +12,7 @@ from panko import storage
 from panko.api import rbac
 from panko.api.controllers.v2 import base
 from panko.ingestion import recorder
+from panko.ingestion import wire
 from panko.storage import models
 
 
@@ -52,14 +53,16 @@ class EventsController(rest.RestController):
     def post(self, body=None):
         """Record a list of serialized events, or one; count the results.
 
-        The checks and the recording are the ingestion core's, shared
-        with the dispatcher (see panko.ingestion.recorder).
+        The checks (panko.ingestion.wire) and the recording
+        (panko.ingestion.recorder) are the ingestion core's, shared with
+        the dispatcher.
         """
         rbac.authorize(rbac.CREATE_RULE)
         try:
-            result = recorder.ingest_serialized(
-                pecan.request.storage, body,
-                pecan.request.cfg.dispatcher.telemetry_secret)
-        except recorder.InvalidBody as e:
+            events, rejected = wire.parse_body(
+                body, pecan.request.cfg.dispatcher.telemetry_secret)
+        except wire.InvalidBody as e:
             raise base.InvalidBody(str(e))
+        result = recorder.record(pecan.request.storage, events, rejected,
+                                 door='api')
         return base.RecordSummary.from_result(result)

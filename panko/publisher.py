@@ -17,10 +17,9 @@ here imports Ceilometer.
 from urllib import parse
 
 from oslo_config import cfg
-from oslo_db import options as db_options
 from oslo_log import log
 
-from panko import opts
+from panko import service
 from panko import storage
 from panko.ingestion import recorder
 from panko.storage import models
@@ -31,14 +30,12 @@ LOG = log.getLogger(__name__)
 def load_config(config_files=None):
     """Panko's options from its config files, without setting up logging.
 
-    ``prepare_service()`` would configure logging, which belongs to the
-    Ceilometer process this publisher runs in.
+    ``prepare_service()`` would configure logging and change oslo.log's
+    and oslo.middleware's defaults, which belong to the Ceilometer process
+    this publisher runs in.
     """
     conf = cfg.ConfigOpts()
-    db_options.set_defaults(conf)
-    for group, options in opts.list_opts():
-        conf.register_opts(list(options),
-                           group=None if group == 'DEFAULT' else group)
+    service.register_panko_options(conf)
     conf([], project='panko', validate_default_values=True,
          default_config_files=config_files)
     return conf
