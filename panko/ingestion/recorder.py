@@ -7,14 +7,14 @@ database refuses for what it holds, is rejected with its reason and set
 aside as a dead letter; the rest of its batch is stored. Only an outage
 (:class:`panko.storage.StorageUnavailable`) fails the batch, which the
 caller then tries again. Raw notifications are kept without the
-credentials of their context (see panko.ingestion.scrub).
+credentials of their context (see panko.scrub).
 """
 
 from oslo_log import log
 
 from panko import safe_text
+from panko import scrub
 from panko import storage
-from panko.ingestion import scrub
 from panko.ingestion import wire
 from panko.storage import models
 

@@ -9,7 +9,7 @@ from oslo_log import log
 from oslo_utils import timeutils
 
 from panko import safe_text
-from panko.ingestion import scrub
+from panko import scrub
 from panko.storage import models
 
 LOG = log.getLogger(__name__)

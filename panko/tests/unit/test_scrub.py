@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from panko.ingestion import scrub
+from panko import scrub
 
 TOKEN = 'gAAAAABn-the-token'
 

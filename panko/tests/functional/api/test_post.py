@@ -14,8 +14,8 @@ from oslo_policy import opts as policy_opts
 import pytest
 import webtest
 
+from panko import scrub
 from panko.api import app
-from panko.ingestion import scrub
 from panko.storage import models
 from panko.tests import conftest
 from panko.tests import contract
