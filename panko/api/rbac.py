@@ -17,7 +17,7 @@ Panko did.
 
 import pecan
 
-from panko.api.controllers.v2 import base
+from panko.api import errors
 
 #: The rule of POST /v2/events, checked before its body is decoded.
 CREATE_RULE = 'telemetry:events:create'
@@ -33,7 +33,7 @@ def allowed(rule):
 def authorize(rule):
     """Raise 403 unless the caller passes ``rule``."""
     if not allowed(rule):
-        raise base.Forbidden()
+        raise errors.Forbidden()
 
 
 def authorize_events(rule):
@@ -44,8 +44,8 @@ def authorize_events(rule):
     """
     context = pecan.request.context
     if not context.user_id or not context.project_id:
-        raise base.Forbidden('Reading events needs a user and a project '
-                             '(X-User-Id and X-Project-Id).')
+        raise errors.Forbidden('Reading events needs a user and a project '
+                               '(X-User-Id and X-Project-Id).')
     authorize(rule)
 
 

@@ -1,4 +1,6 @@
-"""What the v2 controllers share: WSME types, errors and the query model.
+"""What the v2 controllers share: WSME types, documents, the query model.
+
+The errors they raise are panko.api.errors'.
 
 The query model lives here and only here: ``event_filter`` turns the
 ``q`` filters of a request into a storage EventFilter, ``pagination``
@@ -18,6 +20,7 @@ import wsme.rest.xml
 import wsmeext.pecan
 
 from panko import safe_text
+from panko.api import errors
 from panko.storage import models
 
 OPERATORS = models.TraitFilter.OPERATORS
@@ -30,40 +33,6 @@ FIELD_OPERATORS = {
     'end_timestamp': 'le',
     'all_tenants': 'eq',
 }
-
-
-# Errors
-
-class InvalidInput(wsme.exc.InvalidInput):
-    """400: a parameter's value is not acceptable; says which and why."""
-
-    def __init__(self, fieldname, value, msg=''):
-        super().__init__(fieldname, safe_text.brief(value), msg)
-
-
-class InvalidFilter(wsme.exc.ClientSideError):
-    """400: a ``q`` filter is not acceptable; the text says which."""
-
-
-class InvalidBody(wsme.exc.ClientSideError):
-    """400: the request body is not acceptable; the text says why."""
-
-
-class Forbidden(wsme.exc.ClientSideError):
-    def __init__(self, message='Access was denied to this resource.'):
-        super().__init__(message, status_code=403)
-
-
-class NotFound(wsme.exc.ClientSideError):
-    def __init__(self, message):
-        super().__init__(message, status_code=404)
-
-
-class ServiceUnavailable(Exception):
-    """503: the event store cannot answer now; the client may retry."""
-
-    code = 503
-    faultcode = 'Server'
 
 
 # Types
@@ -294,11 +263,11 @@ def event_filter(queries):
     for position, query in enumerate(queries or []):
         field = query.field
         if not field:
-            raise InvalidFilter('q.field is missing in filter %d'
-                                % (position + 1))
+            raise errors.InvalidFilter('q.field is missing in filter %d'
+                                       % (position + 1))
         if query.value in (None, wtypes.Unset):
-            raise InvalidFilter('q.value is missing in filter %s'
-                                % safe_text.brief(field))
+            raise errors.InvalidFilter('q.value is missing in filter %s'
+                                       % safe_text.brief(field))
         if field in FIELD_OPERATORS:
             _check_operator(query, (FIELD_OPERATORS[field],))
             if field == 'all_tenants':
@@ -319,7 +288,7 @@ def _trait_filter(query):
     _check_operator(query, OPERATORS)
     type_name = query.type or 'string'
     if type_name not in TRAIT_TYPES:
-        raise InvalidFilter(
+        raise errors.InvalidFilter(
             'q.type: the data type %s of filter %s is not supported; the '
             'supported types are %s'
             % (safe_text.brief(type_name), safe_text.brief(query.field),
@@ -346,7 +315,7 @@ def _storable(value):
 
 def _check_operator(query, allowed):
     if query.op not in allowed:
-        raise InvalidFilter(
+        raise errors.InvalidFilter(
             'q.op: operator %s is not supported for field %s; use %s'
             % (safe_text.brief(query.op), safe_text.brief(query.field),
                ' or '.join(allowed)))
@@ -356,7 +325,7 @@ def _convert(query, type_name, converter):
     try:
         return converter(query.value)
     except (ValueError, TypeError, OverflowError):
-        raise InvalidFilter(
+        raise errors.InvalidFilter(
             'Unable to convert the value %s to the expected data type %s '
             '(q.value of filter %s)'
             % (safe_text.brief(query.value), type_name,
@@ -372,7 +341,8 @@ def pagination(conf, limit=None, sort=None, marker=None):
     if limit is None:
         limit = conf.api.default_api_return_limit
     elif limit <= 0:
-        raise InvalidInput('limit', limit, 'it must be a positive integer')
+        raise errors.InvalidInput('limit', limit,
+                                  'it must be a positive integer')
     return models.Pagination(
         limit=min(limit, conf.api.max_api_return_limit),
         marker=marker,
@@ -386,7 +356,7 @@ def _sort_key(item):
     direction = direction or 'asc'
     if (key not in models.Pagination.SORT_KEYS
             or direction not in models.Pagination.SORT_DIRS):
-        raise InvalidInput(
+        raise errors.InvalidInput(
             'sort', item, 'give key:direction with key %s and direction %s'
             % (' or '.join(models.Pagination.SORT_KEYS),
                ' or '.join(models.Pagination.SORT_DIRS)))
@@ -400,7 +370,7 @@ def parse_boolean_parameter(name, value):
     try:
         return _strict_boolean(value)
     except ValueError:
-        raise InvalidInput(name, value, 'it must be true or false')
+        raise errors.InvalidInput(name, value, 'it must be true or false')
 
 
 def check_filter_parameters(params):

@@ -6,6 +6,7 @@ from wsme import types as wtypes
 import wsmeext.pecan as wsme_pecan
 
 from panko import safe_text
+from panko.api import errors
 from panko.api import rbac
 from panko.api.controllers.v2 import base
 from panko.storage import models
@@ -47,6 +48,6 @@ class EventTypesController(rest.RestController):
     def get_one(self, event_type):
         """Not a resource: 404, as in Panko, for administrators too."""
         rbac.authorize('context_is_admin')
-        raise base.NotFound('Event type %s has no page of its own; see '
-                            '/v2/event_types/%s/traits'
-                            % ((safe_text.brief(event_type),) * 2))
+        raise errors.NotFound('Event type %s has no page of its own; see '
+                              '/v2/event_types/%s/traits'
+                              % ((safe_text.brief(event_type),) * 2))

@@ -9,6 +9,7 @@ import wsmeext.pecan as wsme_pecan
 
 from panko import safe_text
 from panko import storage
+from panko.api import errors
 from panko.api import rbac
 from panko.api.controllers.v2 import base
 from panko.ingestion import recorder
@@ -29,8 +30,8 @@ class EventsController(rest.RestController):
             events = pecan.request.storage.get_events(
                 event_filter, page, raw_as_json=True)
         except storage.InvalidMarker:
-            raise base.InvalidInput('marker', marker,
-                                    'no such event is visible to you')
+            raise errors.InvalidInput('marker', marker,
+                                      'no such event is visible to you')
         return [base.event_document(event) for event in events]
 
     @wsme_pecan.wsexpose(base.EVENT, wtypes.text, wtypes.text)
@@ -43,8 +44,8 @@ class EventsController(rest.RestController):
         events = pecan.request.storage.get_events(
             event_filter, models.Pagination(limit=1), raw_as_json=True)
         if not events:
-            raise base.NotFound('Event %s not found'
-                                % safe_text.brief(message_id))
+            raise errors.NotFound('Event %s not found'
+                                  % safe_text.brief(message_id))
         return base.event_document(events[0])
 
     @wsme_pecan.wsexpose(base.RecordSummary, body=base.RAW,
@@ -61,5 +62,5 @@ class EventsController(rest.RestController):
                 pecan.request.storage, body,
                 pecan.request.cfg.dispatcher.telemetry_secret)
         except recorder.InvalidBody as e:
-            raise base.InvalidBody(str(e))
+            raise errors.InvalidBody(str(e))
         return base.RecordSummary.from_result(result)

@@ -5,6 +5,7 @@ import datetime
 import pytest
 import wsme
 
+from panko.api import errors
 from panko.api.controllers.v2 import base
 from panko.storage import models
 from panko.tests import conftest
@@ -72,7 +73,7 @@ class TestEventFilter:
         (base.Query(field='x'), 'q.value is missing in filter x'),
     ])
     def test_bad_filters(self, bad, message):
-        with pytest.raises(base.InvalidFilter) as error:
+        with pytest.raises(errors.InvalidFilter) as error:
             base.event_filter([bad])
         assert message in str(error.value)
 
