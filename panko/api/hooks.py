@@ -11,8 +11,8 @@ import webob.exc
 from panko import safe_text
 from panko import storage
 from panko.api import errors
+from panko.api import query
 from panko.api import rbac
-from panko.api.controllers.v2 import base
 
 LOG = log.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class FilterParametersHook(hooks.PecanHook):
     """Check ``q.*`` query parameters before WSME parses them."""
 
     def before(self, state):
-        base.check_filter_parameters(state.request.params)
+        query.check_filter_parameters(state.request.params)
 
 
 class GuardedStorage:

@@ -10,6 +10,7 @@ import wsmeext.pecan as wsme_pecan
 from panko import safe_text
 from panko import storage
 from panko.api import errors
+from panko.api import query
 from panko.api import rbac
 from panko.api.controllers.v2 import base
 from panko.ingestion import recorder
@@ -23,9 +24,9 @@ class EventsController(rest.RestController):
     def get_all(self, q=None, limit=None, sort=None, marker=None):
         """Events matching ``q``, one page in the order ``sort`` asks."""
         rbac.authorize_events('telemetry:events:index')
-        event_filter, all_tenants = base.event_filter(q)
+        event_filter, all_tenants = query.event_filter(q)
         rbac.restrict(event_filter, all_tenants)
-        page = base.pagination(pecan.request.cfg, limit, sort, marker)
+        page = query.pagination(pecan.request.cfg, limit, sort, marker)
         try:
             events = pecan.request.storage.get_events(
                 event_filter, page, raw_as_json=True)
@@ -40,7 +41,7 @@ class EventsController(rest.RestController):
         rbac.authorize_events('telemetry:events:show')
         event_filter = rbac.restrict(
             models.EventFilter(message_id=message_id),
-            base.parse_boolean_parameter('all_tenants', all_tenants))
+            query.parse_boolean_parameter('all_tenants', all_tenants))
         events = pecan.request.storage.get_events(
             event_filter, models.Pagination(limit=1), raw_as_json=True)
         if not events:
