@@ -27,7 +27,7 @@ from panko import storage
 from panko.api import hooks
 from panko.api import policies
 from panko.api.controllers import root
-from panko.api.controllers.v2 import base
+from panko.api.controllers.v2 import documents
 from panko.api.controllers.v2 import root as v2_root
 
 LOG = log.getLogger(__name__)
@@ -49,10 +49,11 @@ def setup_app(conf):
                  hooks.FilterParametersHook(),
                  hooks.InternalErrorHook()]
     # Event types contain dots: never read a dot as a file extension.
-    return pecan.make_app(v2_root.V2Controller(),
-                          hooks=app_hooks,
-                          custom_renderers={'wsmejson': base.JSONRenderer},
-                          guess_content_type_from_ext=False)
+    return pecan.make_app(
+        v2_root.V2Controller(),
+        hooks=app_hooks,
+        custom_renderers={'wsmejson': documents.JSONRenderer},
+        guess_content_type_from_ext=False)
 
 
 def remember_pecan_argspecs():

@@ -1,19 +1,16 @@
-"""What the v2 controllers share: WSME types and answer documents.
+"""The WSME types of the v2 API: what its requests and answers hold.
 
-The errors they raise are panko.api.errors', and the query model that
-turns their parameters into storage filters is panko.api.query.
+The answers of many events or traits are built as plain JSON documents
+instead (see documents.py); the errors are panko.api.errors', and the
+query model that turns the parameters into storage filters is
+panko.api.query.
 """
 
-import datetime
 import json
 from xml.etree import ElementTree
 
-import wsme
 from wsme import types as wtypes
 import wsme.rest.xml
-import wsmeext.pecan
-
-from panko.storage import models
 
 
 class JsonType(wtypes.UserType):
@@ -121,110 +118,3 @@ class RecordSummary(wtypes.Base):
                    rejections=[Rejection(message_id=message_id,
                                          reason=reason)
                                for message_id, reason in result.rejected])
-
-
-_TYPE_NAMES = models.Trait.TYPE_NAMES
-
-
-def trait_document(trait):
-    """A storage Trait in the JSON shape of ``Trait``."""
-    value = trait.value
-    if type(value) is not str:
-        value = (value.isoformat() if isinstance(value, datetime.datetime)
-                 else str(value))
-    return {'name': trait.name, 'type': _TYPE_NAMES[trait.dtype],
-            'value': value}
-
-
-def event_document(event):
-    """A storage Event read ``raw_as_json`` in the JSON shape of ``Event``.
-
-    Its ``raw`` is the JSON text of the raw document: ``event_json``
-    writes it as it is. The storage gives the traits sorted by name.
-    """
-    return {'message_id': event.message_id,
-            'event_type': event.event_type,
-            'generated': event.generated.isoformat(),
-            'traits': list(map(trait_document, event.traits)),
-            'raw': event.raw}
-
-
-def event_json(document):
-    """The JSON text of an event document, as ``json.dumps`` would write it
-    were its raw document decoded.
-
-    ``raw`` is the last member and its text is what ``json.dumps`` wrote
-    when the event was recorded, so it is appended as it is: decoding and
-    encoding it again would give the same text, for 1.3 ms of CPU per
-    page of 100 events.
-    """
-    members = json.dumps({key: document[key] for key in _EVENT_MEMBERS})
-    return '%s, "raw": %s}' % (members[:-1], document['raw'])
-
-
-_EVENT_MEMBERS = ('message_id', 'event_type', 'generated', 'traits')
-
-
-class Documents(wtypes.UserType):
-    """Answers built in their JSON shape, which JSONRenderer encodes.
-
-    Building and validating a WSME object for every trait of every event
-    costs several times the storage query of a page of events, so the
-    controllers that answer many traits build plain JSON data instead,
-    and ``to_json`` encodes it. In XML the documents are rendered as
-    WSME renders ``wsme_type``.
-    """
-
-    basetype = wtypes.text
-    name = 'documents'
-
-    def __init__(self, wsme_type, from_document, to_json=json.dumps):
-        self.wsme_type = wsme.types.registry.resolve_type(wsme_type)
-        self.from_document = from_document
-        self.to_json = to_json
-
-    def validate(self, value):
-        return value
-
-
-class JSONRenderer:
-    """WSME's JSON renderer for Pecan, but Documents encode themselves.
-
-    WSME encodes every answer with one ``json.dumps``; the documents of
-    events hold their raw document already encoded (see event_json).
-    """
-
-    def __init__(self, path, extra_vars):
-        pass
-
-    @staticmethod
-    def render(template_path, namespace):
-        datatype = namespace.get('datatype')
-        if isinstance(datatype, Documents):
-            return datatype.to_json(namespace['result'])
-        return wsmeext.pecan.JSonRenderer.render(template_path, namespace)
-
-
-def _event_from_document(document):
-    return Event(**dict(document, raw=json.loads(document['raw']),
-                        traits=[Trait(**trait)
-                                for trait in document['traits']]))
-
-
-EVENT = Documents(Event, _event_from_document, event_json)
-EVENTS = Documents(
-    [Event],
-    lambda documents: [_event_from_document(document)
-                       for document in documents],
-    lambda documents: '[%s]' % ', '.join(map(event_json, documents)))
-TRAITS = Documents([Trait], lambda documents: [
-    Trait(**document) for document in documents])
-
-
-def _documents_as_xml(datatype, key, value):
-    return wsme.rest.xml.toxml(datatype.wsme_type, key,
-                               datatype.from_document(value))
-
-
-for _documents in (EVENT, EVENTS, TRAITS):
-    wsme.rest.xml.toxml.when_object(_documents)(_documents_as_xml)

@@ -9,6 +9,7 @@ from panko import safe_text
 from panko.api import errors
 from panko.api import rbac
 from panko.api.controllers.v2 import base
+from panko.api.controllers.v2 import documents
 from panko.storage import models
 
 
@@ -25,11 +26,11 @@ class TraitsController(rest.RestController):
                 for trait in pecan.request.storage.get_trait_types(
                     event_type)]
 
-    @wsme_pecan.wsexpose(base.TRAITS, wtypes.text, wtypes.text)
+    @wsme_pecan.wsexpose(documents.TRAITS, wtypes.text, wtypes.text)
     def get_one(self, event_type, trait_name):
         """Every value of one trait of the events of ``event_type``."""
         rbac.authorize('context_is_admin')
-        return [base.trait_document(trait)
+        return [documents.trait_document(trait)
                 for trait in pecan.request.storage.get_traits(
                     event_type, trait_name)]
 

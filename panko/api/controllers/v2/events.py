@@ -13,13 +13,14 @@ from panko.api import errors
 from panko.api import query
 from panko.api import rbac
 from panko.api.controllers.v2 import base
+from panko.api.controllers.v2 import documents
 from panko.ingestion import recorder
 from panko.storage import models
 
 
 class EventsController(rest.RestController):
 
-    @wsme_pecan.wsexpose(base.EVENTS, [base.Query], int, [wtypes.text],
+    @wsme_pecan.wsexpose(documents.EVENTS, [base.Query], int, [wtypes.text],
                          wtypes.text)
     def get_all(self, q=None, limit=None, sort=None, marker=None):
         """Events matching ``q``, one page in the order ``sort`` asks."""
@@ -33,9 +34,9 @@ class EventsController(rest.RestController):
         except storage.InvalidMarker:
             raise errors.InvalidInput('marker', marker,
                                       'no such event is visible to you')
-        return [base.event_document(event) for event in events]
+        return [documents.event_document(event) for event in events]
 
-    @wsme_pecan.wsexpose(base.EVENT, wtypes.text, wtypes.text)
+    @wsme_pecan.wsexpose(documents.EVENT, wtypes.text, wtypes.text)
     def get_one(self, message_id, all_tenants=None):
         """One event; another project's is 404 unless all_tenants."""
         rbac.authorize_events('telemetry:events:show')
@@ -47,7 +48,7 @@ class EventsController(rest.RestController):
         if not events:
             raise errors.NotFound('Event %s not found'
                                   % safe_text.brief(message_id))
-        return base.event_document(events[0])
+        return documents.event_document(events[0])
 
     @wsme_pecan.wsexpose(base.RecordSummary, body=base.RAW,
                          status_code=201)
