@@ -4,7 +4,9 @@ or a column of any charset.
 A value from a message or a request may hold newlines (which would forge
 log lines), control characters, lone surrogates or megabytes of text.
 ``brief`` escapes it and cuts it short for a message or a log line;
-``printable`` makes it printable ASCII for a column of any charset.
+``printable`` makes it printable ASCII for a column of any charset;
+``escaped`` escapes only what is not printable, for text that JSON or XML
+encodes next.
 """
 
 import re
@@ -47,7 +49,30 @@ def printable(text, limit):
 
 
 def _escape(match):
-    return match.group().encode('unicode_escape').decode('ascii')
+    return _python_escape(match.group())
+
+
+def _python_escape(character):
+    """``character`` as a Python literal writes it: ``\\n``, ``\\ud800``."""
+    return character.encode('unicode_escape').decode('ascii')
+
+
+def escaped(text, limit):
+    """``text`` with what ``str.isprintable`` refuses as Python escapes.
+
+    Unlike ``printable`` it keeps printable non-ASCII characters, for
+    text that an encoder (JSON, XML) writes next: an answer's
+    faultstring. Text longer than ``limit`` characters, escapes included,
+    is cut at ``limit`` (inside an escape, maybe) and ends with ``...``.
+    """
+    text = str(text)
+    if not text.isprintable():
+        text = ''.join(character if character.isprintable()
+                       else _python_escape(character)
+                       for character in text[:limit + 1])
+    if len(text) > limit:
+        text = text[:limit] + '...'
+    return text
 
 
 def brief(value, limit=BRIEF_LENGTH):

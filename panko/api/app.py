@@ -27,7 +27,7 @@ from panko import storage
 from panko.api import hooks
 from panko.api import policies
 from panko.api.controllers import root
-from panko.api.controllers.v2 import base
+from panko.api.controllers.v2 import documents
 from panko.api.controllers.v2 import root as v2_root
 
 LOG = log.getLogger(__name__)
@@ -49,10 +49,11 @@ def setup_app(conf):
                  hooks.FilterParametersHook(),
                  hooks.InternalErrorHook()]
     # Event types contain dots: never read a dot as a file extension.
-    return pecan.make_app(v2_root.V2Controller(),
-                          hooks=app_hooks,
-                          custom_renderers={'wsmejson': base.JSONRenderer},
-                          guess_content_type_from_ext=False)
+    return pecan.make_app(
+        v2_root.V2Controller(),
+        hooks=app_hooks,
+        custom_renderers={'wsmejson': documents.JSONRenderer},
+        guess_content_type_from_ext=False)
 
 
 def remember_pecan_argspecs():
@@ -63,13 +64,23 @@ def remember_pecan_argspecs():
     time: 40% of the CPU that Pecan, WSME and the middleware spend on a
     request. Signatures do not change, so they are remembered per
     function; Pecan only reads the argspecs it gets.
+
+    The function replaced is private to Pecan (requirements.txt caps its
+    version): a Pecan without it keeps its own behaviour, slower only.
     """
+    if _pecan_getargspec is None:
+        _warn_argspecs_not_remembered()
+        return
     pecan.util._getargspec = _remembered_argspec
 
 
 #: Pecan's own, which pecan.util.getargspec calls for each layer of
-#: decorators of a controller.
-_pecan_getargspec = pecan.util._getargspec
+#: decorators of a controller; None in a Pecan that has none.
+_pecan_getargspec = getattr(pecan.util, '_getargspec', None)
+
+#: Functions whose argspec is remembered: the controllers and the layers
+#: of their decorators are a few dozen; the bound is a safety net.
+ARGSPEC_CACHE_SIZE = 512
 
 
 def _remembered_argspec(function):
@@ -77,9 +88,17 @@ def _remembered_argspec(function):
     return _argspec_of(getattr(function, '__func__', function))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=ARGSPEC_CACHE_SIZE)
 def _argspec_of(function):
     return _pecan_getargspec(function)
+
+
+@functools.cache
+def _warn_argspecs_not_remembered():
+    """Warn once per process, however many applications it builds."""
+    LOG.warning('This Pecan has no pecan.util._getargspec: the API reads '
+                'the signature of a controller on every request, as Pecan '
+                'does, which is slower')
 
 
 def find_paste_config(conf):

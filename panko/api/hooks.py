@@ -10,8 +10,9 @@ import webob.exc
 
 from panko import safe_text
 from panko import storage
+from panko.api import errors
+from panko.api import query
 from panko.api import rbac
-from panko.api.controllers.v2 import base
 
 LOG = log.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class PolicyHook(hooks.PecanHook):
         if (state.request.method == 'POST'
                 and not rbac.allowed(rbac.CREATE_RULE)):
             raise webob.exc.HTTPForbidden(json_body={
-                'faultstring': base.Forbidden().faultstring})
+                'faultstring': errors.Forbidden().faultstring})
 
 
 class InternalErrorHook(hooks.PecanHook):
@@ -95,7 +96,7 @@ class FilterParametersHook(hooks.PecanHook):
     """Check ``q.*`` query parameters before WSME parses them."""
 
     def before(self, state):
-        base.check_filter_parameters(state.request.params)
+        query.check_filter_parameters(state.request.params)
 
 
 class GuardedStorage:
@@ -115,12 +116,12 @@ class GuardedStorage:
             except storage.QueryTimeout:
                 LOG.warning('A query took longer than [api] query_timeout',
                             exc_info=True)
-                raise base.ServiceUnavailable(
+                raise errors.ServiceUnavailable(
                     'The query took longer than [api] query_timeout (%g '
                     'seconds) allows; narrow it with filters or a smaller '
                     'limit' % self._query_timeout)
             except storage.StorageUnavailable:
-                raise base.ServiceUnavailable(
+                raise errors.ServiceUnavailable(
                     'The event store is unavailable; retry later.')
         return guarded
 

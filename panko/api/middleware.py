@@ -72,7 +72,8 @@ class ErrorDocuments(base.ConfigurableMiddleware):
             fault['faultstring'] = 'Internal error (request %s)' % (
                 request.environ.get(request_id.ENV_REQUEST_ID))
             fault['debuginfo'] = None
-        fault['faultstring'] = _printable(fault['faultstring'])
+        fault['faultstring'] = safe_text.escaped(fault['faultstring'],
+                                                 MAX_FAULTSTRING)
         if self._wants_xml(request):
             body = self._to_xml(fault)
             content_type = 'application/xml'
@@ -108,17 +109,6 @@ class ErrorDocuments(base.ConfigurableMiddleware):
             ElementTree.SubElement(root, key).text = fault[key]
         return ElementTree.tostring(root, encoding='utf-8',
                                     xml_declaration=True)
-
-
-def _printable(text):
-    """A faultstring cut to MAX_FAULTSTRING, control characters escaped."""
-    text = str(text)
-    if not text.isprintable():
-        text = ''.join(char if char.isprintable() else repr(char)[1:-1]
-                       for char in text[:MAX_FAULTSTRING + 1])
-    if len(text) > MAX_FAULTSTRING:
-        text = text[:MAX_FAULTSTRING] + '...'
-    return text
 
 
 def _parse_fault(response):

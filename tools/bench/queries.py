@@ -20,6 +20,7 @@ import threading
 import time
 
 from bench import generator
+from panko.api import rbac
 from panko.storage import models
 
 WARMUPS = 2
@@ -170,12 +171,12 @@ def _filter_and_pagination(query):
     if query.path.startswith('/v2/events/'):
         event_filter.message_id = query.path.rsplit('/', 1)[1]
     identity = query.identity
-    if not identity.admin:
-        event_filter.project_id = identity.project_id
-        event_filter.user_id = identity.user_id
-    elif not all_tenants:
-        event_filter.project_id = identity.project_id
-        event_filter.include_unowned = True
+    # The default policy: only admins pass the segregation rule.
+    restriction = rbac.owner_restriction(identity.project_id,
+                                         identity.user_id, identity.admin,
+                                         all_tenants)
+    for field, value in restriction.items():
+        setattr(event_filter, field, value)
     sort = [tuple(item.split(':')) for item in query.sort]
     pagination = models.Pagination(limit=query.limit or PAGE,
                                    marker=query.marker, sort=sort)

@@ -231,3 +231,17 @@ def test_datetimes_that_are_not_iso8601_are_refused(text):
 ])
 def test_printable(text, limit, expected):
     assert safe_text.printable(text, limit) == expected
+
+
+@pytest.mark.parametrize('text, limit, expected', [
+    ('plain text', 20, 'plain text'),
+    ('\u00e9 \u2603 \U0001f600', 10, '\u00e9 \u2603 \U0001f600'),
+    ('a\nb\x00\ud800\u2028', 40, 'a\\nb\\x00\\ud800\\u2028'),
+    ('x' * 10, 10, 'x' * 10),
+    ('x' * 11, 10, 'x' * 10 + '...'),
+    ('\n' * 6, 10, '\\n' * 5 + '...'),
+    ('ab\x00', 4, 'ab\\x...'),
+    (12345, 10, '12345'),
+])
+def test_escaped(text, limit, expected):
+    assert safe_text.escaped(text, limit) == expected

@@ -6,8 +6,10 @@ from wsme import types as wtypes
 import wsmeext.pecan as wsme_pecan
 
 from panko import safe_text
+from panko.api import errors
 from panko.api import rbac
 from panko.api.controllers.v2 import base
+from panko.api.controllers.v2 import documents
 from panko.storage import models
 
 
@@ -24,11 +26,11 @@ class TraitsController(rest.RestController):
                 for trait in pecan.request.storage.get_trait_types(
                     event_type)]
 
-    @wsme_pecan.wsexpose(base.TRAITS, wtypes.text, wtypes.text)
+    @wsme_pecan.wsexpose(documents.TRAITS, wtypes.text, wtypes.text)
     def get_one(self, event_type, trait_name):
         """Every value of one trait of the events of ``event_type``."""
         rbac.authorize('context_is_admin')
-        return [base.trait_document(trait)
+        return [documents.trait_document(trait)
                 for trait in pecan.request.storage.get_traits(
                     event_type, trait_name)]
 
@@ -47,6 +49,6 @@ class EventTypesController(rest.RestController):
     def get_one(self, event_type):
         """Not a resource: 404, as in Panko, for administrators too."""
         rbac.authorize('context_is_admin')
-        raise base.NotFound('Event type %s has no page of its own; see '
-                            '/v2/event_types/%s/traits'
-                            % ((safe_text.brief(event_type),) * 2))
+        raise errors.NotFound('Event type %s has no page of its own; see '
+                              '/v2/event_types/%s/traits'
+                              % ((safe_text.brief(event_type),) * 2))

@@ -16,7 +16,7 @@ import webtest
 from panko import storage
 from panko.api import app
 from panko.api import middleware
-from panko.api.controllers.v2 import base
+from panko.api import query
 from panko.storage import models
 from panko.tests import conftest
 from panko.tests.functional.api.data import ADMIN
@@ -287,12 +287,12 @@ class TestInternalErrors:
         assert 'Traceback' in logged
 
     def test_in_a_controller(self, api, monkeypatch, caplog):
-        monkeypatch.setattr(base, 'event_filter', self.fail)
+        monkeypatch.setattr(query, 'event_filter', self.fail)
         self.check(api.get('/v2/events', headers=ADMIN, expect_errors=True),
                    caplog)
 
     def test_in_a_hook_is_not_logged_as_200(self, api, monkeypatch, caplog):
-        monkeypatch.setattr(base, 'check_filter_parameters', self.fail)
+        monkeypatch.setattr(query, 'check_filter_parameters', self.fail)
         with caplog.at_level(logging.INFO):
             self.check(api.get('/v2/events', headers=ADMIN,
                                expect_errors=True), caplog)
