@@ -1,18 +1,12 @@
 """The benchmark's bulk loader writes exactly what record_events writes."""
 
-import os
-import sys
-
 import pytest
 import sqlalchemy as sa
 
+from bench import generator
+from bench import load
 from panko import storage
 from panko.tests import conftest
-
-TOOLS = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'tools')
-sys.path.insert(0, os.path.abspath(TOOLS))
-generator = pytest.importorskip('bench.generator')
-load = pytest.importorskip('bench.load')
 
 EVENTS = 1000
 TRAIT_TABLES = ('trait_text', 'trait_int', 'trait_float', 'trait_datetime')
