@@ -18,7 +18,7 @@ from oslo_context import context
 import oslo_messaging
 from oslo_messaging import opts as messaging_opts
 
-from panko.tests import conftest
+from panko.tests import backends
 
 RABBIT_URL = os.environ.get('PANKO_TEST_RABBIT_URL',
                             'rabbit://guest:guest@127.0.0.1:5672/')
@@ -36,7 +36,7 @@ def require_broker():
         with kombu.Connection(amqp_url(), connect_timeout=3) as connection:
             connection.ensure_connection(max_retries=1)
     except Exception as e:
-        conftest.unreachable('RabbitMQ', e)
+        backends.unreachable('RabbitMQ', e)
 
 
 def unique_name(prefix):

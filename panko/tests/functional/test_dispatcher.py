@@ -24,7 +24,7 @@ from panko.ingestion import definitions
 from panko.ingestion import signature
 from panko.ingestion import wire
 from panko.storage import models
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests import contract
 from panko.tests import messaging
 from panko.tests import processes
@@ -52,8 +52,8 @@ def bus():
 def db_url(request, tmp_path):
     """A migrated PostgreSQL database, or of the engine parametrized."""
     engine = getattr(request, 'param', 'postgresql')
-    with conftest.temporary_database(engine, str(tmp_path)) as url:
-        connection = storage.get_connection(conftest.make_conf(url), url)
+    with backends.temporary_database(engine, str(tmp_path)) as url:
+        connection = storage.get_connection(backends.make_conf(url), url)
         connection.upgrade()
         yield url
 
@@ -91,14 +91,14 @@ def start_dispatcher(tmp_path, bus, db_url):
 
 
 def stored_events(url):
-    connection = storage.get_connection(conftest.make_conf(url), url)
+    connection = storage.get_connection(backends.make_conf(url), url)
     return {e.message_id: e for e in connection.get_events(
         models.EventFilter())}
 
 
 def api_events(url):
     """Every event, as GET /v2/events shows it to an admin."""
-    api = webtest.TestApp(app.load_app(conftest.make_conf(
+    api = webtest.TestApp(app.load_app(backends.make_conf(
         url, api__auth_mode='noauth')))
     listing = api.get('/v2/events?q.field=all_tenants&q.value=True',
                       headers=ADMIN).json
@@ -308,7 +308,7 @@ def test_poison_messages_set_aside_not_requeued(bus, db_url,
     processes.wait_for(lambda: messaging.queue_depth(routing_key)[0] == 0,
                        10, what='poison messages acknowledged')
     assert list(stored_events(db_url)) == [single[0]['message_id']]
-    connection = storage.get_connection(conftest.make_conf(db_url), db_url)
+    connection = storage.get_connection(backends.make_conf(db_url), db_url)
     [letter] = connection.get_dead_letters()
     assert (letter.door, letter.kind) == ('dispatcher', 'message')
     assert letter.reason == ('the payload must be a list of events, got '
@@ -322,7 +322,7 @@ def test_poison_messages_set_aside_not_requeued(bus, db_url,
     assert dispatcher.running()
 
 
-@pytest.mark.parametrize('db_url', conftest.SQL_ENGINES, indirect=True)
+@pytest.mark.parametrize('db_url', backends.SQL_ENGINES, indirect=True)
 def test_unstorable_events_set_aside_among_a_thousand_good_ones(
         bus, db_url, start_dispatcher):
     """The issue's case: signed events that cannot be stored, queued
@@ -350,7 +350,7 @@ def test_unstorable_events_set_aside_among_a_thousand_good_ones(
                        10, what='every message acknowledged')
     assert counter.counts() == (1000, 1000)
     assert set(stored_events(db_url)) == {e['message_id'] for e in good}
-    connection = storage.get_connection(conftest.make_conf(db_url), db_url)
+    connection = storage.get_connection(backends.make_conf(db_url), db_url)
     letters = connection.get_dead_letters()
     assert sorted(letter.message_id for letter in letters) == [
         'bad-overflow', 'bad-refused']
