@@ -15,12 +15,14 @@ import contextlib
 import os
 import uuid
 
+import kombu
 import mongomock
 import pymongo
 from pymongo import errors as mongo_errors
 import pytest
 import sqlalchemy as sa
 
+from harness import messaging
 from panko import service
 
 SERVER_URLS = {
@@ -44,6 +46,16 @@ def unreachable(what, error):
     if os.environ.get('CI') == 'true':
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+def require_broker():
+    """Skip the test (fail it in CI) unless RabbitMQ answers."""
+    try:
+        with kombu.Connection(messaging.amqp_url(),
+                              connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as e:
+        unreachable('RabbitMQ', e)
 
 
 def requires_mongodb_server(why):

@@ -25,9 +25,9 @@ import sqlalchemy as sa
 
 from bench import databases
 from bench import generator
+from harness import messaging
+from harness import processes
 from panko.ingestion import signature
-from panko.tests import messaging
-from panko.tests import processes
 
 SECRET = 'benchmark-secret'
 DATABASE = databases.NAME + '_dispatcher'

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
+from harness import processes
 from panko import storage
 from panko.ingestion import signature
 from panko.storage import models
 from panko.tests import backends
-from panko.tests import processes
 from panko.tests.functional import test_storage
 
 SECRET = 'the-secret-of-today'

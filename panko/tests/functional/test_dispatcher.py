@@ -18,6 +18,8 @@ import pytest
 import sqlalchemy as sa
 import webtest
 
+from harness import messaging
+from harness import processes
 from panko import storage
 from panko.api import app
 from panko.ingestion import definitions
@@ -26,8 +28,6 @@ from panko.ingestion import wire
 from panko.storage import models
 from panko.tests import backends
 from panko.tests import contract
-from panko.tests import messaging
-from panko.tests import processes
 from panko.tests import refusals
 from panko.tests.functional.api.data import ADMIN
 
@@ -36,7 +36,7 @@ SERVICES = ('nova', 'cinder', 'neutron', 'glance', 'keystone', 'heat')
 
 @pytest.fixture
 def bus():
-    messaging.require_broker()
+    backends.require_broker()
     prefix = messaging.unique_name('ptest')
     names = types.SimpleNamespace(
         prefix=prefix, exchange=prefix + '_ceilometer',

@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
+from harness import processes
 from panko import storage
 from panko.tests import backends
-from panko.tests import processes
 from panko.tests.functional.api import test_server
 from panko.tests.functional.api.data import MEMBER
 
