@@ -16,7 +16,7 @@ shell_scripts() {
 }
 
 check_pep8() {
-    "$bin/ruff" check panko tools
+    "$bin/ruff" check panko tools devstack
     local script
     for script in $(shell_scripts); do
         bash -n "$script"
