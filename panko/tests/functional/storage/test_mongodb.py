@@ -16,9 +16,9 @@ from panko.cmd import storage as storage_cmd
 from panko.storage import impl_mongodb
 from panko.storage import models
 from panko.tests import backends
-from panko.tests.functional.test_storage import START
-from panko.tests.functional.test_storage import make_event
-from panko.tests.functional.test_storage import query
+from panko.tests.functional.storage.test_storage import START
+from panko.tests.functional.storage.test_storage import make_event
+from panko.tests.functional.storage.test_storage import query
 
 T = models.Trait
 

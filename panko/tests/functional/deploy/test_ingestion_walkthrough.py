@@ -22,7 +22,7 @@ from panko.tests import backends
 from panko.tests import doc_steps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+    os.path.dirname(os.path.abspath(__file__))))))
 PAGE = os.path.join(ROOT, 'doc', 'source', 'install',
                     'ingestion-walkthrough.rst')
 SAMPLE = os.path.join(ROOT, 'etc', 'panko', 'samples',

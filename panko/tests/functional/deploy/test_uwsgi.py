@@ -17,7 +17,7 @@ from panko.storage import models
 from panko.tests import backends
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+    os.path.dirname(os.path.abspath(__file__))))))
 UWSGI_INI = os.path.join(REPO, 'etc', 'panko', 'panko-uwsgi.ini')
 UWSGI = os.path.join(os.path.dirname(sys.executable), 'uwsgi')
 IDENTITY = {'X-User-Id': 'u1', 'X-Project-Id': 'p1', 'X-Roles': 'member'}

@@ -11,8 +11,8 @@ from panko import opts
 from panko import storage
 from panko.storage import models
 from panko.tests import backends
-from panko.tests.functional import test_storage
-from panko.tests.functional.test_sql_migrations import run_command
+from panko.tests.functional.storage import test_storage
+from panko.tests.functional.storage.test_sql_migrations import run_command
 
 
 def test_expirer_deletes_what_the_options_say(empty_database_url, tmp_path):

@@ -12,10 +12,10 @@ from panko import storage
 from panko.ingestion import signature
 from panko.storage import models
 from panko.tests import backends
-from panko.tests.functional import test_storage
+from panko.tests.functional.storage import test_storage
 
 SECRET = 'the-secret-of-today'
-DEFINITIONS = os.path.join(os.path.dirname(__file__), '..', '..', '..',
+DEFINITIONS = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
                            'etc', 'panko', 'event_definitions.yaml')
 TOKEN = 'gAAAAA-a-keystone-token'
 

@@ -17,7 +17,7 @@ import pytest
 from panko import storage
 from panko.storage import models
 from panko.tests import backends
-from panko.tests.functional import test_sql_migrations
+from panko.tests.functional.storage import test_sql_migrations
 
 T = models.Trait
 WHEN = datetime.datetime(2026, 3, 1, 12)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from panko import storage
 from panko.storage import models
 from panko.tests import backends
-from panko.tests.functional import test_storage_failures
+from panko.tests.functional.storage import test_storage_failures
 
 #: Everything the payload column must keep exactly.
 HOSTILE = {

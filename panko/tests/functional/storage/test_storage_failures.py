@@ -11,7 +11,7 @@ from panko import storage
 from panko.storage import impl_sqlalchemy
 from panko.storage import models
 from panko.tests import backends
-from panko.tests.functional import test_storage
+from panko.tests.functional.storage import test_storage
 
 #: Find one's own session, and end another's.
 KILL = {
