@@ -22,6 +22,7 @@ from pymongo import errors as mongo_errors
 import pytest
 import sqlalchemy as sa
 
+from harness import databases
 from harness import messaging
 from panko import service
 
@@ -110,24 +111,14 @@ def temporary_database(engine_name, directory):
                                             '%s.db' % uuid.uuid4().hex)
         return
     name = 'panko_test_%s' % uuid.uuid4().hex[:12]
-    server = sa.create_engine(SERVER_URLS[engine_name],
-                              isolation_level='AUTOCOMMIT')
     try:
-        with server.connect() as conn:
-            conn.execute(sa.text('CREATE DATABASE %s' % name))
+        url = databases.create(SERVER_URLS[engine_name], name)
     except sa.exc.OperationalError as e:
-        server.dispose()
         unreachable(engine_name, e)
-    url = sa.engine.make_url(SERVER_URLS[engine_name]).set(database=name)
     try:
-        yield url.render_as_string(hide_password=False)
+        yield url
     finally:
-        with server.connect() as conn:
-            if engine_name == 'postgresql':
-                conn.execute(sa.text('DROP DATABASE %s WITH (FORCE)' % name))
-            else:
-                conn.execute(sa.text('DROP DATABASE %s' % name))
-        server.dispose()
+        databases.drop(SERVER_URLS[engine_name], name)
 
 
 def make_conf(url=None, **overrides):

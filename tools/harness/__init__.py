@@ -1,4 +1,5 @@
-"""What the tests and the benchmarks both drive: RabbitMQ and panko-dispatcher.
+"""What the tests and the benchmarks both drive: RabbitMQ, panko-dispatcher
+and the databases they create on the SQL servers.
 
 It lives under tools/, not panko/tests, so that the benchmark suite never
 imports the tests: the benchmarks find it beside them (tools/ is the
