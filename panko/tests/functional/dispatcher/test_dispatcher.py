@@ -14,6 +14,7 @@ import signal
 import threading
 import types
 
+import psutil
 import pytest
 import sqlalchemy as sa
 import webtest
@@ -360,18 +361,8 @@ def test_unstorable_events_set_aside_among_a_thousand_good_ones(
 
 
 def children(pid):
-    """The processes whose parent is ``pid`` (Linux /proc)."""
-    found = []
-    for entry in os.listdir('/proc'):
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command name, in parentheses, may contain spaces.
-        if int(stat.rpartition(')')[2].split()[1]) == pid:
-            found.append(int(entry))
-    return found
+    """The processes whose parent is ``pid``."""
+    return [child.pid for child in psutil.Process(pid).children()]
 
 
 def test_guru_meditation_report_on_sigusr2(bus, start_dispatcher):
