@@ -1,7 +1,9 @@
 #!/bin/bash
-# Run the checks of the tox environments pep8, genconfig, genpolicy, docs
-# and releasenotes without tox, in the virtualenv of tools/run-tests.sh
-# (.venv, or $PANKO_VENV). Arguments name the checks to run; none runs all.
+# The checks pep8, genconfig, genpolicy, docs and releasenotes, written
+# once: the tox environments of those names call this script with their
+# own virtualenv as $PANKO_VENV; without tox it uses the virtualenv of
+# tools/run-tests.sh (.venv, or $PANKO_VENV). Arguments name the checks to
+# run; none runs all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${PANKO_VENV:-.venv}
@@ -16,7 +18,7 @@ shell_scripts() {
 }
 
 check_pep8() {
-    "$bin/ruff" check panko tools
+    "$bin/ruff" check panko tools devstack
     local script
     for script in $(shell_scripts); do
         bash -n "$script"

@@ -1,146 +1,23 @@
-"""Fixtures giving tests real databases.
+"""Fixtures giving tests real databases (see panko.tests.backends)."""
 
-The storage suite runs on every backend: SQLite, PostgreSQL and
-MariaDB/MySQL, each on a real server, and MongoDB. A server that
-cannot be reached skips its tests on a developer's machine, and fails them
-when ``CI=true``, so that CI never passes by testing nothing.
-
-No MongoDB server can be installed on the machines that run the suite:
-MongoDB tests run on mongomock unless ``PANKO_TEST_MONGODB_URL`` names a
-real server (then each session gets a database of its own, dropped
-afterwards).
-"""
-
-import contextlib
-import os
-import uuid
-
-import mongomock
-import pymongo
-from pymongo import errors as mongo_errors
 import pytest
-import sqlalchemy as sa
 
-from panko import service
 from panko import storage
-
-SERVER_URLS = {
-    'postgresql': os.environ.get('PANKO_TEST_POSTGRESQL_URL',
-                                 'postgresql://root@127.0.0.1:5432/postgres'),
-    'mysql': os.environ.get('PANKO_TEST_MYSQL_URL',
-                            'mysql+pymysql://root@127.0.0.1:3306/'),
-}
-SQL_ENGINES = ('sqlite', 'postgresql', 'mysql')
-#: Every backend the shared storage suite runs on.
-STORAGE_BACKENDS = SQL_ENGINES + ('mongodb',)
-#: A real MongoDB server; unset, MongoDB tests run on mongomock.
-MONGODB_URL = os.environ.get('PANKO_TEST_MONGODB_URL')
-#: The server mongomock pretends to be (a name no real server has).
-MONGOMOCK_SERVER = 'mongomock.invalid:27017'
+from panko.tests import backends
 
 
-def unreachable(what, error):
-    """Skip, or fail in CI, because a service the test needs is down."""
-    message = '%s is unreachable: %s' % (what, error)
-    if os.environ.get('CI') == 'true':
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def requires_mongodb_server(why):
-    """Skip a test that mongomock cannot run, unless a server is set.
-
-    This skip holds in CI too: no MongoDB server can be installed there,
-    and the driver relies on the real server's feature (``why``).
-    """
-    if not MONGODB_URL:
-        pytest.skip('needs a real MongoDB server (PANKO_TEST_MONGODB_URL): '
-                    '%s' % why)
-
-
-@contextlib.contextmanager
-def temporary_mongodb():
-    """Yield the URL of a new MongoDB database, then drop it.
-
-    Without PANKO_TEST_MONGODB_URL, pymongo.MongoClient is replaced by
-    mongomock for as long as the database lives; clients of any other
-    server still get the real pymongo.
-    """
-    name = 'panko_test_%s' % uuid.uuid4().hex[:12]
-    if not MONGODB_URL:
-        with mongomock.patch(servers=(MONGOMOCK_SERVER,), on_new='pymongo'):
-            yield 'mongodb://%s/%s' % (MONGOMOCK_SERVER, name)
-        return
-    client = pymongo.MongoClient(MONGODB_URL, serverSelectionTimeoutMS=5000)
-    try:
-        client.admin.command('ping')
-    except mongo_errors.ConnectionFailure as e:
-        client.close()
-        unreachable('MongoDB', e)
-    server, _, options = MONGODB_URL.partition('?')
-    server = server.split('://', 1)[1].split('/', 1)[0]
-    try:
-        yield 'mongodb://%s/%s%s' % (server, name,
-                                     '?' + options if options else '')
-    finally:
-        client.drop_database(name)
-        client.close()
-
-
-@contextlib.contextmanager
-def temporary_database(engine_name, directory):
-    """Create an empty database, yield its URL, then drop it."""
-    if engine_name == 'mongodb':
-        with temporary_mongodb() as url:
-            yield url
-        return
-    if engine_name == 'sqlite':
-        yield 'sqlite:///%s' % os.path.join(directory,
-                                            '%s.db' % uuid.uuid4().hex)
-        return
-    name = 'panko_test_%s' % uuid.uuid4().hex[:12]
-    server = sa.create_engine(SERVER_URLS[engine_name],
-                              isolation_level='AUTOCOMMIT')
-    try:
-        with server.connect() as conn:
-            conn.execute(sa.text('CREATE DATABASE %s' % name))
-    except sa.exc.OperationalError as e:
-        server.dispose()
-        unreachable(engine_name, e)
-    url = sa.engine.make_url(SERVER_URLS[engine_name]).set(database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            if engine_name == 'postgresql':
-                conn.execute(sa.text('DROP DATABASE %s WITH (FORCE)' % name))
-            else:
-                conn.execute(sa.text('DROP DATABASE %s' % name))
-        server.dispose()
-
-
-def make_conf(url=None, **overrides):
-    """A panko configuration as the commands build it, without files."""
-    conf = service.prepare_service([], config_files=[])
-    if url is not None:
-        conf.set_override('connection', url, 'database')
-    for name, value in overrides.items():
-        group, _, option = name.rpartition('__')
-        conf.set_override(option, value, group or None)
-    return conf
-
-
-@pytest.fixture(scope='session', params=STORAGE_BACKENDS)
+@pytest.fixture(scope='session', params=backends.STORAGE_BACKENDS)
 def storage_url(request, tmp_path_factory):
     """A database of each storage backend, shared by the session."""
-    with temporary_database(request.param,
-                            str(tmp_path_factory.mktemp('db'))) as url:
+    with backends.temporary_database(
+            request.param, str(tmp_path_factory.mktemp('db'))) as url:
         yield url
 
 
 @pytest.fixture(scope='session')
 def _session_connection(storage_url):
-    connection = storage.get_connection(make_conf(storage_url), storage_url)
+    connection = storage.get_connection(backends.make_conf(storage_url),
+                                        storage_url)
     connection.upgrade()
     return connection
 
@@ -152,8 +29,8 @@ def conn(_session_connection):
     return _session_connection
 
 
-@pytest.fixture(params=SQL_ENGINES)
+@pytest.fixture(params=backends.SQL_ENGINES)
 def empty_database_url(request, tmp_path):
     """A new, empty database of each SQL engine, for migration tests."""
-    with temporary_database(request.param, str(tmp_path)) as url:
+    with backends.temporary_database(request.param, str(tmp_path)) as url:
         yield url

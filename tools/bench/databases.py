@@ -1,4 +1,8 @@
-"""Benchmark databases: one per engine, created empty and dropped after."""
+"""Benchmark databases: one per engine, created empty and dropped after.
+
+On the servers, harness.databases makes and removes them, as it does the
+tests' databases.
+"""
 
 import contextlib
 import logging
@@ -6,6 +10,7 @@ import os
 
 import sqlalchemy as sa
 
+import harness.databases
 from panko import service
 from panko import storage
 
@@ -25,8 +30,7 @@ def url_of(engine, name=NAME):
     """The URL of the benchmark database ``name`` of ``engine``."""
     if engine == 'sqlite':
         return 'sqlite:///%s' % _sqlite_path(name)
-    url = sa.engine.make_url(SERVERS[engine]).set(database=name)
-    return url.render_as_string(hide_password=False)
+    return harness.databases.url_of(SERVERS[engine], name)
 
 
 def engine_of(url):
@@ -57,9 +61,7 @@ def create(engine, name=NAME):
     drop(engine, name)
     if engine == 'sqlite':
         return url_of(engine, name)
-    with _server(engine) as conn:
-        conn.execute(sa.text('CREATE DATABASE %s' % name))
-    return url_of(engine, name)
+    return harness.databases.create(SERVERS[engine], name)
 
 
 def drop(engine, name=NAME):
@@ -68,19 +70,7 @@ def drop(engine, name=NAME):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(_sqlite_path(name) + suffix)
         return
-    with _server(engine) as conn:
-        force = ' WITH (FORCE)' if engine == 'postgresql' else ''
-        conn.execute(sa.text('DROP DATABASE IF EXISTS %s%s' % (name, force)))
-
-
-@contextlib.contextmanager
-def _server(engine):
-    server = sa.create_engine(SERVERS[engine], isolation_level='AUTOCOMMIT')
-    try:
-        with server.connect() as conn:
-            yield conn
-    finally:
-        server.dispose()
+    harness.databases.drop(SERVERS[engine], name)
 
 
 def connect(url):

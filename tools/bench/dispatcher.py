@@ -14,6 +14,7 @@ of the dispatcher, of RabbitMQ and of PostgreSQL during the drain: on a
 machine that runs all three, those say how far more workers can go.
 """
 
+import contextlib
 import itertools
 import os
 import subprocess
@@ -21,13 +22,14 @@ import sys
 import tempfile
 import time
 
+import psutil
 import sqlalchemy as sa
 
 from bench import databases
 from bench import generator
+from harness import messaging
+from harness import processes
 from panko.ingestion import signature
-from panko.tests import messaging
-from panko.tests import processes
 
 SECRET = 'benchmark-secret'
 DATABASE = databases.NAME + '_dispatcher'
@@ -158,10 +160,11 @@ def highest_id(engine):
 def worker_rss_mb(pid):
     """Largest resident set of the dispatcher's worker processes, in MB."""
     largest = 0
-    for child, parent, _, _ in _processes():
-        if parent == pid:
-            largest = max(largest, _rss_kb(child))
-    return round(largest / 1024)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        for worker in psutil.Process(pid).children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                largest = max(largest, worker.memory_info().rss)
+    return round(largest / 2 ** 20)
 
 
 def cpu_seconds(dispatcher_pid):
@@ -173,38 +176,16 @@ def cpu_seconds(dispatcher_pid):
     away with it.
     """
     groups = {'dispatcher': 0.0, 'rabbitmq': 0.0, 'postgresql': 0.0}
-    tick = os.sysconf('SC_CLK_TCK')
-    for pid, ppid, name, ticks in _processes():
-        if dispatcher_pid is not None and dispatcher_pid in (pid, ppid):
-            groups['dispatcher'] += ticks / tick
-        elif name == 'beam.smp':
-            groups['rabbitmq'] += ticks / tick
-        elif name == 'postgres':
-            groups['postgresql'] += ticks / tick
+    for process in psutil.process_iter(['pid', 'ppid', 'name', 'cpu_times']):
+        info = process.info
+        if info['cpu_times'] is None:  # not ours to read
+            continue
+        seconds = info['cpu_times'].user + info['cpu_times'].system
+        if dispatcher_pid is not None and dispatcher_pid in (info['pid'],
+                                                             info['ppid']):
+            groups['dispatcher'] += seconds
+        elif info['name'] == 'beam.smp':
+            groups['rabbitmq'] += seconds
+        elif info['name'] == 'postgres':
+            groups['postgresql'] += seconds
     return groups
-
-
-def _processes():
-    """(pid, ppid, name, CPU clock ticks) of every process still there."""
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                head, rest = f.read().rsplit(')', 1)
-        except OSError:
-            continue
-        fields = rest.split()
-        yield (int(entry), int(fields[1]), head.split('(', 1)[1],
-               int(fields[11]) + int(fields[12]))
-
-
-def _rss_kb(pid):
-    try:
-        with open('/proc/%d/status' % pid) as f:
-            for line in f:
-                if line.startswith('VmRSS:'):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0

@@ -1,5 +1,6 @@
 """Bytes per event on disk (tables and indexes) and processes' RSS."""
 
+import psutil
 import sqlalchemy as sa
 
 from bench import databases
@@ -54,9 +55,7 @@ def rss(pids):
     """Resident set size in MB of each process id."""
     rows = []
     for pid in pids:
-        with open('/proc/%d/status' % pid) as status:
-            fields = dict(line.split(':', 1) for line in status)
-        rows.append({'pid': pid, 'name': fields['Name'].strip(),
-                     'rss_mb': round(int(fields['VmRSS'].split()[0]) / 1024,
-                                     1)})
+        process = psutil.Process(pid)
+        rows.append({'pid': pid, 'name': process.name(),
+                     'rss_mb': round(process.memory_info().rss / 2 ** 20, 1)})
     return rows

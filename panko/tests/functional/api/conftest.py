@@ -10,13 +10,13 @@ import webtest
 
 from panko import storage
 from panko.api import app
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests.functional.api import data
 
 
 @pytest.fixture(scope='session')
 def api_conf(storage_url):
-    return conftest.make_conf(storage_url, api__auth_mode='noauth')
+    return backends.make_conf(storage_url, api__auth_mode='noauth')
 
 
 @pytest.fixture(scope='session')

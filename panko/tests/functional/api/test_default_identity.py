@@ -9,14 +9,14 @@ import webtest
 
 from panko import storage
 from panko.api import app
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests.functional.api import data
 
 
 @pytest.fixture(scope='module')
 def sqlite_url(tmp_path_factory):
     url = 'sqlite:///%s' % (tmp_path_factory.mktemp('db') / 'panko.sqlite')
-    connection = storage.get_connection(conftest.make_conf(url), url)
+    connection = storage.get_connection(backends.make_conf(url), url)
     connection.upgrade()
     stored = [data.make_event(*row) for row in data.LAYOUT]
     connection.record_events(stored)
@@ -24,7 +24,7 @@ def sqlite_url(tmp_path_factory):
 
 
 def api_for(url, paste_config):
-    return webtest.TestApp(app.load_app(conftest.make_conf(
+    return webtest.TestApp(app.load_app(backends.make_conf(
         url, api__auth_mode='noauth', api__paste_config=paste_config)))
 
 

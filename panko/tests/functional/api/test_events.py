@@ -6,7 +6,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests.functional.api import data
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import LAYOUT
@@ -347,7 +347,7 @@ class TestPages:
 
     def test_one_storage_call_per_page(self, spied_app, storage_url,
                                        events):
-        api, spy = spied_app(conftest.make_conf(storage_url,
+        api, spy = spied_app(backends.make_conf(storage_url,
                                                 api__auth_mode='noauth'))
         listing(api, 'limit=3&marker=msg-02&q.field=project_id&q.value=p1')
         api.get('/v2/events/msg-00', headers=ADMIN)

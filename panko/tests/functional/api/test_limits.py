@@ -18,7 +18,7 @@ from panko.api import app
 from panko.api import middleware
 from panko.api import query
 from panko.storage import models
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import MEMBER
 
@@ -228,7 +228,7 @@ class TestFilterLimit:
 
     def test_the_option_sets_the_limit(self, storage_url, _session_connection,
                                        events):
-        api = webtest.TestApp(app.load_app(conftest.make_conf(
+        api = webtest.TestApp(app.load_app(backends.make_conf(
             storage_url, api__auth_mode='noauth', api__max_filters=2)))
         assert api.get('/v2/events?' + filters(2),
                        headers=ADMIN).status_int == 200
@@ -342,9 +342,9 @@ def slow_query_events(count):
                 params=['postgresql', 'mysql', 'sqlite'])
 def slow_database(request, tmp_path_factory):
     """A database of each SQL engine holding 10,000 slow_query_events."""
-    with conftest.temporary_database(
+    with backends.temporary_database(
             request.param, str(tmp_path_factory.mktemp('slow'))) as url:
-        connection = storage.get_connection(conftest.make_conf(url), url)
+        connection = storage.get_connection(backends.make_conf(url), url)
         connection.upgrade()
         events = slow_query_events(10000)
         for start in range(0, len(events), 5000):
@@ -365,7 +365,7 @@ class TestQueryTimeout:
     TIMEOUT = 0.01
 
     def api(self, url, query_timeout):
-        return webtest.TestApp(app.load_app(conftest.make_conf(
+        return webtest.TestApp(app.load_app(backends.make_conf(
             url, api__auth_mode='noauth', api__query_timeout=query_timeout)))
 
     def test_cut_with_a_503(self, database):
@@ -382,9 +382,9 @@ class TestQueryTimeout:
                        headers=ADMIN).json[0]['message_id'] == 'slow-000007'
 
     def test_only_the_api_connection_is_bounded(self, database):
-        bounded = storage.get_connection(conftest.make_conf(database),
+        bounded = storage.get_connection(backends.make_conf(database),
                                          database, query_timeout=5)
-        unbounded = storage.get_connection(conftest.make_conf(database),
+        unbounded = storage.get_connection(backends.make_conf(database),
                                            database)
         engine = bounded.engine.dialect.name
         if engine == 'sqlite':

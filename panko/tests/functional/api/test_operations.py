@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
+from harness import processes
 from panko import storage
-from panko.tests import conftest
-from panko.tests import processes
+from panko.tests import backends
 from panko.tests.functional.api import test_server
 from panko.tests.functional.api.data import MEMBER
 
@@ -22,7 +22,7 @@ def api_server(tmp_path_factory):
     """panko-api on SQLite: (base URL, its log file, its stderr file)."""
     directory = tmp_path_factory.mktemp('api')
     url = 'sqlite:///%s' % (directory / 'panko.sqlite')
-    storage.get_connection(conftest.make_conf(url), url).upgrade()
+    storage.get_connection(backends.make_conf(url), url).upgrade()
     log_path = directory / 'panko.log'
     config = processes.write_config(str(directory / 'panko.conf'), {
         'DEFAULT': {'log_file': log_path},

@@ -17,7 +17,7 @@ import webtest
 from panko import scrub
 from panko.api import app
 from panko.storage import models
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests import contract
 from panko.tests.functional.api import test_resources
 from panko.tests.functional.api.data import ADMIN
@@ -208,7 +208,7 @@ class TestAccess:
 def test_rule_from_a_policy_file(storage_url, conn, tmp_path):
     policy_file = tmp_path / 'policy.yaml'
     policy_file.write_text('"telemetry:events:create": "role:collector"\n')
-    conf = conftest.make_conf(storage_url, api__auth_mode='noauth')
+    conf = backends.make_conf(storage_url, api__auth_mode='noauth')
     for group, options in policy_opts.list_opts():
         conf.register_opts(options, group)
     conf.set_override('policy_file', str(policy_file), 'oslo_policy')

@@ -13,7 +13,7 @@ import webtest
 from panko import profiler
 from panko import storage
 from panko.api import app
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests.functional.api.data import ADMIN
 
 KEY = 'trace-secret'
@@ -22,7 +22,7 @@ KEY = 'trace-secret'
 @pytest.fixture(scope='module')
 def sqlite_url(tmp_path_factory):
     url = 'sqlite:///%s' % (tmp_path_factory.mktemp('db') / 'panko.sqlite')
-    storage.get_connection(conftest.make_conf(url), url).upgrade()
+    storage.get_connection(backends.make_conf(url), url).upgrade()
     return url
 
 
@@ -39,7 +39,7 @@ def traces():
 def api_for(url, traces, **profiler_options):
     overrides = {'profiler__%s' % name: value
                  for name, value in profiler_options.items()}
-    api = webtest.TestApp(app.load_app(conftest.make_conf(
+    api = webtest.TestApp(app.load_app(backends.make_conf(
         url, api__auth_mode='noauth', **overrides)))
     notifier.set(lambda info, context=None: traces.append(info))
     return api
@@ -84,11 +84,11 @@ def test_nothing_is_traced_unless_enabled(sqlite_url, traces):
 
 def test_without_osprofiler_nothing_changes(sqlite_url, monkeypatch):
     monkeypatch.setattr(profiler, 'opts', None)
-    conf = conftest.make_conf(sqlite_url)
+    conf = backends.make_conf(sqlite_url)
     assert 'profiler' not in conf
     application = object()
     assert profiler.wsgi_middleware(application, conf) is application
     # The SQL driver and the whole API still work.
-    api = webtest.TestApp(app.load_app(conftest.make_conf(
+    api = webtest.TestApp(app.load_app(backends.make_conf(
         sqlite_url, api__auth_mode='noauth')))
     assert api.get('/v2/events', headers=ADMIN).json == []

@@ -5,7 +5,7 @@ import pytest
 import webtest
 
 from panko.api import app
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import MEMBER
 from panko.tests.functional.api.data import OTHER_PROJECT
@@ -143,7 +143,7 @@ class TestPolicyFile:
             '"telemetry:events:index": "role:reader"\n'
             '"telemetry:event_types:index": "role:reader"\n'
             '"segregation": "role:auditor"\n')
-        conf = conftest.make_conf(storage_url, api__auth_mode='noauth')
+        conf = backends.make_conf(storage_url, api__auth_mode='noauth')
         for group, options in policy_opts.list_opts():
             conf.register_opts(options, group)
         conf.set_override('policy_file', str(policy_file), 'oslo_policy')

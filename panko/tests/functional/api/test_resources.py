@@ -16,7 +16,7 @@ import webtest
 from panko import service
 from panko import storage
 from panko.api import app
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests import contract
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import MEMBER
@@ -163,7 +163,7 @@ class TestPipeline:
             'debuginfo': None}}
 
     def test_cors(self, storage_url, _session_connection):
-        conf = conftest.make_conf(storage_url, api__auth_mode='noauth')
+        conf = backends.make_conf(storage_url, api__auth_mode='noauth')
         conf.register_opts(cors.CORS_OPTS, 'cors')
         conf.set_override('allowed_origin', ['https://dash.example.com'],
                           'cors')
@@ -214,12 +214,12 @@ class Forwarder:
 @contextlib.contextmanager
 def relayed_api(engine_name, directory):
     """The API on a database server through a relay, and the relay."""
-    with conftest.temporary_database(engine_name, directory) as url:
+    with backends.temporary_database(engine_name, directory) as url:
         real = sa.engine.make_url(url)
         relay = Forwarder(real.host, real.port)
         relayed = real.set(host='127.0.0.1', port=relay.port)
         relayed = relayed.render_as_string(hide_password=False)
-        conf = conftest.make_conf(relayed, api__auth_mode='noauth')
+        conf = backends.make_conf(relayed, api__auth_mode='noauth')
         storage.get_connection(conf, relayed).upgrade()
         yield webtest.TestApp(app.load_app(conf)), relay
         relay.cut()
@@ -248,7 +248,7 @@ class TestPasteConfig:
 
     def test_found_next_to_the_config_file(self, tmp_path, storage_url,
                                            _session_connection):
-        source = app.find_paste_config(conftest.make_conf())
+        source = app.find_paste_config(backends.make_conf())
         (tmp_path / 'custom_paste.ini').write_text(open(source).read())
         config_file = tmp_path / 'panko.conf'
         config_file.write_text('[api]\npaste_config = custom_paste.ini\n'
@@ -293,7 +293,7 @@ class TestPasteConfig:
         assert api.get('/v2/capabilities', headers=ADMIN).status_int == 200
 
     def test_missing_file_is_named(self):
-        conf = conftest.make_conf(api__paste_config='/nowhere/paste.ini')
+        conf = backends.make_conf(api__paste_config='/nowhere/paste.ini')
         with pytest.raises(cfg.ConfigFilesNotFoundError) as error:
             app.load_app(conf)
         assert '/nowhere/paste.ini' in str(error.value)

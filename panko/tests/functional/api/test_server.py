@@ -18,7 +18,7 @@ from pankoclient import exceptions as panko_exc
 import pytest
 
 from panko import storage
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests.functional.api.data import ADMIN
 from panko.tests.functional.api.data import LAYOUT
 from panko.tests.functional.api.data import MEMBER
@@ -52,7 +52,7 @@ def wait_until_serving(process, port, log_path):
 def server(storage_url, _session_connection, tmp_path_factory):
     """``panko-api`` on a free port; yields its base URL."""
     if storage_url.startswith('mongodb://'):
-        conftest.requires_mongodb_server(
+        backends.requires_mongodb_server(
             'mongomock lives in the test process, not in panko-api')
     directory = tmp_path_factory.mktemp('server')
     config_file = directory / 'panko.conf'
@@ -220,7 +220,7 @@ def test_wsgi_module_exposes_the_application(tmp_path):
     backend is enough here.
     """
     storage_url = 'sqlite:///%s' % (tmp_path / 'panko.db')
-    connection = storage.get_connection(conftest.make_conf(storage_url),
+    connection = storage.get_connection(backends.make_conf(storage_url),
                                         storage_url)
     connection.upgrade()
     connection.record_events([make_event(*row) for row in LAYOUT])

@@ -9,7 +9,7 @@ from panko.api import errors
 from panko.api import query
 from panko.api.controllers.v2 import base
 from panko.storage import models
-from panko.tests import conftest
+from panko.tests import backends
 
 T = models.Trait
 
@@ -81,7 +81,7 @@ class TestEventFilter:
 
 @pytest.fixture(scope='module')
 def conf():
-    return conftest.make_conf(api__default_api_return_limit=20,
+    return backends.make_conf(api__default_api_return_limit=20,
                               api__max_api_return_limit=50)
 
 

@@ -1,18 +1,12 @@
 """The benchmark's bulk loader writes exactly what record_events writes."""
 
-import os
-import sys
-
 import pytest
 import sqlalchemy as sa
 
+from bench import generator
+from bench import load
 from panko import storage
-from panko.tests import conftest
-
-TOOLS = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'tools')
-sys.path.insert(0, os.path.abspath(TOOLS))
-generator = pytest.importorskip('bench.generator')
-load = pytest.importorskip('bench.load')
+from panko.tests import backends
 
 EVENTS = 1000
 TRAIT_TABLES = ('trait_text', 'trait_int', 'trait_float', 'trait_datetime')
@@ -42,12 +36,12 @@ def contents(url):
     return events, sorted(traits), sorted(kinds)
 
 
-@pytest.mark.parametrize('engine_name', conftest.SQL_ENGINES)
+@pytest.mark.parametrize('engine_name', backends.SQL_ENGINES)
 def test_load_writes_what_record_events_writes(engine_name, tmp_path):
-    with conftest.temporary_database(engine_name, str(tmp_path)) as ingested, \
-            conftest.temporary_database(engine_name,
+    with backends.temporary_database(engine_name, str(tmp_path)) as ingested, \
+            backends.temporary_database(engine_name,
                                         str(tmp_path)) as loaded:
-        conn = storage.get_connection(conftest.make_conf(ingested), ingested)
+        conn = storage.get_connection(backends.make_conf(ingested), ingested)
         conn.upgrade()
         events = list(generator.generate(EVENTS, seed=3))
         for start in range(0, EVENTS, 100):

@@ -15,17 +15,17 @@ from panko import storage
 from panko.cmd import storage as storage_cmd
 from panko.storage import impl_mongodb
 from panko.storage import models
-from panko.tests import conftest
-from panko.tests.functional.test_storage import START
-from panko.tests.functional.test_storage import make_event
-from panko.tests.functional.test_storage import query
+from panko.tests import backends
+from panko.tests.functional.storage.test_storage import START
+from panko.tests.functional.storage.test_storage import make_event
+from panko.tests.functional.storage.test_storage import query
 
 T = models.Trait
 
 
 @pytest.fixture
 def url():
-    with conftest.temporary_mongodb() as database_url:
+    with backends.temporary_mongodb() as database_url:
         yield database_url
 
 
@@ -38,7 +38,7 @@ def database(url):
 
 
 def connect(url, **overrides):
-    connection = storage.get_connection(conftest.make_conf(url, **overrides),
+    connection = storage.get_connection(backends.make_conf(url, **overrides),
                                         url)
     connection.upgrade()
     return connection
@@ -99,7 +99,7 @@ class TestSchema:
                 not in database['event'].index_information())
 
     def test_a_changed_ttl_updates_the_index_in_place(self, url, database):
-        conftest.requires_mongodb_server(
+        backends.requires_mongodb_server(
             'a changed TTL is applied with the collMod command, which '
             'mongomock does not implement; rebuilding the index instead '
             'would rescan every event')
@@ -114,7 +114,7 @@ class TestSchema:
         # make_conf) sets it up: standard output.
         connect(url, database__event_time_to_live=3600)
         capsys.readouterr()
-        storage.get_connection(conftest.make_conf(
+        storage.get_connection(backends.make_conf(
             url, database__event_time_to_live=60), url)
         assert ('event_time_to_live is 60 but the TTL index expires events '
                 'after 3600 seconds: run panko-dbsync'
@@ -242,7 +242,7 @@ class TestFailures:
     def test_an_unreachable_server_is_storage_unavailable(self, closed_port):
         url = ('mongodb://127.0.0.1:%d/panko?serverSelectionTimeoutMS=200'
                % closed_port)
-        conf = conftest.make_conf(url, storage__max_retries=1,
+        conf = backends.make_conf(url, storage__max_retries=1,
                                   storage__retry_interval=0)
         with pytest.raises(storage.StorageUnavailable):
             storage.get_connection_from_config(conf)
@@ -252,7 +252,7 @@ class TestFailures:
                                      'mongodb://127.0.0.1/bad name'])
     def test_a_bad_url_is_an_error_not_a_retry(self, url):
         with pytest.raises(storage.StorageError) as caught:
-            storage.get_connection(conftest.make_conf(), url)
+            storage.get_connection(backends.make_conf(), url)
         assert not isinstance(caught.value, storage.StorageUnavailable)
 
 
@@ -260,7 +260,7 @@ class TestIndexUse:
 
     @pytest.fixture
     def profiled(self, url, database):
-        conftest.requires_mongodb_server(
+        backends.requires_mongodb_server(
             'index use is read from the server\'s profiler, which '
             'mongomock does not have')
         connection = connect(url)

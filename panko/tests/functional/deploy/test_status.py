@@ -14,7 +14,7 @@ from panko import service
 from panko import storage
 from panko.cmd import status
 from panko.storage.sqlalchemy import migration
-from panko.tests import conftest
+from panko.tests import backends
 
 STATUS = os.path.join(os.path.dirname(sys.executable), 'panko-status')
 SUCCESS, WARNING, FAILURE = 0, 1, 2
@@ -53,7 +53,7 @@ def sqlite_url(directory):
 
 
 def migrated(url):
-    storage.get_connection(conftest.make_conf(url), url).upgrade()
+    storage.get_connection(backends.make_conf(url), url).upgrade()
     return url
 
 
@@ -67,7 +67,7 @@ def test_migrated_database_passes(empty_database_url, tmp_path):
 
 
 def test_empty_database_fails(tmp_path):
-    with conftest.temporary_database('mysql', str(tmp_path)) as url:
+    with backends.temporary_database('mysql', str(tmp_path)) as url:
         code, checks = run_status(write_config(str(tmp_path), url))
     assert code == FAILURE
     result, details = checks['Database schema current']

@@ -2,18 +2,13 @@
 
 import collections
 import json
-import os
-import sys
 
 import pytest
 
-TOOLS = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'tools')
-sys.path.insert(0, os.path.abspath(TOOLS))
-generator = pytest.importorskip('bench.generator')
-dispatcher = pytest.importorskip('bench.dispatcher')
-
-from panko.ingestion import wire  # noqa: E402
-from panko.storage import models  # noqa: E402
+from bench import dispatcher
+from bench import generator
+from panko.ingestion import wire
+from panko.storage import models
 
 T = models.Trait
 

@@ -16,7 +16,7 @@ from panko import storage
 from panko.storage import impl_sqlalchemy
 from panko.storage import models
 from panko.storage.sqlalchemy import tables
-from panko.tests import conftest
+from panko.tests import backends
 
 T = models.Trait
 WHEN = datetime.datetime(2026, 3, 1, 12, 0, 0, 1)
@@ -104,7 +104,7 @@ def test_trait_rows_come_and_go_with_their_event(empty_database_url):
     PostgreSQL has no foreign key from the trait tables to ``event``
     (migration c1_pg_trait_no_event_fk): the driver keeps them in step.
     """
-    conn = storage.get_connection(conftest.make_conf(empty_database_url),
+    conn = storage.get_connection(backends.make_conf(empty_database_url),
                                   empty_database_url)
     conn.upgrade()
     now = timeutils.utcnow()

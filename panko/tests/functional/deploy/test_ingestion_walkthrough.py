@@ -16,12 +16,13 @@ import sys
 
 import pytest
 
+from harness import messaging
+from harness import processes
+from panko.tests import backends
 from panko.tests import doc_steps
-from panko.tests import messaging
-from panko.tests import processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+    os.path.dirname(os.path.abspath(__file__))))))
 PAGE = os.path.join(ROOT, 'doc', 'source', 'install',
                     'ingestion-walkthrough.rst')
 SAMPLE = os.path.join(ROOT, 'etc', 'panko', 'samples',
@@ -38,7 +39,7 @@ def free_port():
 
 @pytest.fixture
 def topic():
-    messaging.require_broker()
+    backends.require_broker()
     name = messaging.unique_name('walkthrough')
     yield name
     messaging.delete_topology([], [name])

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from panko import storage
 from panko.storage import models
 from panko.storage.sqlalchemy import migration
-from panko.tests import conftest
+from panko.tests import backends
 
 T = models.Trait
 EPOCH = datetime.datetime(1970, 1, 1)
@@ -198,7 +198,7 @@ class TestPanko10Upgrade:
         finally:
             engine.dispose()
 
-        conn = storage.get_connection(conftest.make_conf(empty_database_url),
+        conn = storage.get_connection(backends.make_conf(empty_database_url),
                                       empty_database_url)
         assert conn.get_events(models.EventFilter()) == events
         assert conn.get_event_types() == ['compute.instance.exists',

@@ -14,10 +14,10 @@ import pytest
 
 from panko import storage
 from panko.storage import models
-from panko.tests import conftest
+from panko.tests import backends
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+    os.path.dirname(os.path.abspath(__file__))))))
 UWSGI_INI = os.path.join(REPO, 'etc', 'panko', 'panko-uwsgi.ini')
 UWSGI = os.path.join(os.path.dirname(sys.executable), 'uwsgi')
 IDENTITY = {'X-User-Id': 'u1', 'X-Project-Id': 'p1', 'X-Roles': 'member'}
@@ -79,7 +79,7 @@ def wait_until_serving(url, process, deadline=30):
 @pytest.fixture
 def store_url(tmp_path):
     url = 'sqlite:///%s' % os.path.join(str(tmp_path), 'panko.db')
-    connection = storage.get_connection(conftest.make_conf(url), url)
+    connection = storage.get_connection(backends.make_conf(url), url)
     connection.upgrade()
     connection.record_events([models.Event(
         message_id='uwsgi-%d' % n, event_type='compute.instance.create.end',
@@ -93,7 +93,7 @@ def store_url(tmp_path):
 @pytest.fixture
 def uwsgi_server(tmp_path, store_url):
     if not os.path.exists(UWSGI):
-        conftest.unreachable('uwsgi', 'no %s' % UWSGI)
+        backends.unreachable('uwsgi', 'no %s' % UWSGI)
     port = free_port()
     env = dict(os.environ,
                HOME=str(tmp_path),
@@ -141,7 +141,7 @@ def test_api_under_uwsgi(uwsgi_server):
 def test_uwsgi_refuses_to_start_on_a_broken_configuration(tmp_path):
     """The shipped ini builds the API as each worker starts, not later."""
     if not os.path.exists(UWSGI):
-        conftest.unreachable('uwsgi', 'no %s' % UWSGI)
+        backends.unreachable('uwsgi', 'no %s' % UWSGI)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith('OS_DATABASE__')}
     env['HOME'] = str(tmp_path)

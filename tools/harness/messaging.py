@@ -18,8 +18,6 @@ from oslo_context import context
 import oslo_messaging
 from oslo_messaging import opts as messaging_opts
 
-from panko.tests import conftest
-
 RABBIT_URL = os.environ.get('PANKO_TEST_RABBIT_URL',
                             'rabbit://guest:guest@127.0.0.1:5672/')
 PRIORITIES = ('audit', 'debug', 'info', 'warn', 'error', 'critical',
@@ -28,15 +26,6 @@ PRIORITIES = ('audit', 'debug', 'info', 'warn', 'error', 'critical',
 
 def amqp_url():
     return RABBIT_URL.replace('rabbit://', 'amqp://', 1)
-
-
-def require_broker():
-    """Skip the test (fail it in CI) unless RabbitMQ answers."""
-    try:
-        with kombu.Connection(amqp_url(), connect_timeout=3) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception as e:
-        conftest.unreachable('RabbitMQ', e)
 
 
 def unique_name(prefix):

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 SCRIPT = os.path.join(REPO, 'tools', 'start-services.sh')
 
 # Records its arguments; "starts" PostgreSQL by listening on $PORT until

@@ -10,13 +10,13 @@ from oslo_utils import timeutils
 from panko import opts
 from panko import storage
 from panko.storage import models
-from panko.tests import conftest
-from panko.tests.functional import test_storage
-from panko.tests.functional.test_sql_migrations import run_command
+from panko.tests import backends
+from panko.tests.functional.storage import test_storage
+from panko.tests.functional.storage.test_sql_migrations import run_command
 
 
 def test_expirer_deletes_what_the_options_say(empty_database_url, tmp_path):
-    conn = storage.get_connection(conftest.make_conf(empty_database_url),
+    conn = storage.get_connection(backends.make_conf(empty_database_url),
                                   empty_database_url)
     conn.upgrade()
     now = timeutils.utcnow()

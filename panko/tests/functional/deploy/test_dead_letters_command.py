@@ -7,15 +7,15 @@ import sys
 
 import pytest
 
+from harness import processes
 from panko import storage
 from panko.ingestion import signature
 from panko.storage import models
-from panko.tests import conftest
-from panko.tests import processes
-from panko.tests.functional import test_storage
+from panko.tests import backends
+from panko.tests.functional.storage import test_storage
 
 SECRET = 'the-secret-of-today'
-DEFINITIONS = os.path.join(os.path.dirname(__file__), '..', '..', '..',
+DEFINITIONS = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
                            'etc', 'panko', 'event_definitions.yaml')
 TOKEN = 'gAAAAA-a-keystone-token'
 
@@ -78,8 +78,8 @@ def store(request, tmp_path):
     Each command is a process that takes two seconds to start: the
     scenario runs on two engines, the storage suite covers all of them.
     """
-    with conftest.temporary_database(request.param, str(tmp_path)) as url:
-        conn = storage.get_connection(conftest.make_conf(url), url)
+    with backends.temporary_database(request.param, str(tmp_path)) as url:
+        conn = storage.get_connection(backends.make_conf(url), url)
         conn.upgrade()
         yield conn, write_config(str(tmp_path), url, store_raw='all')
         conn.engine.dispose()
@@ -196,7 +196,7 @@ def test_list_count_show_replay_purge(store):
 
 def test_replay_follows_the_definitions(tmp_path):
     url = 'sqlite:///%s' % (tmp_path / 'panko.db')
-    conn = storage.get_connection(conftest.make_conf(url), url)
+    conn = storage.get_connection(backends.make_conf(url), url)
     conn.upgrade()
     definitions = tmp_path / 'definitions.yaml'
     definitions.write_text("- event_type: 'image.*'\n"
@@ -234,7 +234,7 @@ def test_an_unreachable_store_is_a_clear_failure(tmp_path):
 
 def test_replay_stops_on_broken_definitions(tmp_path):
     url = 'sqlite:///%s' % (tmp_path / 'panko.db')
-    conn = storage.get_connection(conftest.make_conf(url), url)
+    conn = storage.get_connection(backends.make_conf(url), url)
     conn.upgrade()
     config = write_config(str(tmp_path), url,
                           definitions_file=str(tmp_path / 'missing.yaml'))

@@ -1,18 +1,15 @@
 """The benchmark's HTTP throughput: wrk when installed, else Python."""
 
-import os
 import shutil
-import sys
 import threading
 from urllib import parse
 from wsgiref import simple_server
 
 import pytest
 
-TOOLS = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'tools')
-sys.path.insert(0, os.path.abspath(TOOLS))
-http_query = pytest.importorskip('bench.http_query')
-queries = pytest.importorskip('bench.queries')
+from bench import databases
+from bench import http_query
+from bench import queries
 
 WRK_REPORT = """\
 Running 10s test @ http://127.0.0.1:18990/v2/events?q.field=all_tenants
@@ -128,7 +125,6 @@ def test_python_clients_without_wrk(server, monkeypatch):
 
 
 def test_load_creates_the_database_its_url_names():
-    databases = pytest.importorskip('bench.databases')
     assert databases.name_of(
         'postgresql+psycopg://root@127.0.0.1:5432/panko_mine') == 'panko_mine'
     assert databases.name_of(databases.url_of('sqlite', 'mine')) == 'mine'

@@ -14,7 +14,7 @@ from panko.ingestion import recorder
 from panko.ingestion import signature
 from panko.ingestion import wire
 from panko.storage import models
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests import refusals
 
 SECRET = 's3cr3t'
@@ -23,11 +23,11 @@ POISON = refusals.REFUSED
 OVERFLOWING = '9999-12-31T23:59:59-05:00'
 
 
-@pytest.fixture(params=conftest.SQL_ENGINES)
+@pytest.fixture(params=backends.SQL_ENGINES)
 def refusing_store(request, tmp_path):
     """An empty store on each SQL engine that refuses the text POISON."""
-    with conftest.temporary_database(request.param, str(tmp_path)) as url:
-        connection = storage.get_connection(conftest.make_conf(url), url)
+    with backends.temporary_database(request.param, str(tmp_path)) as url:
+        connection = storage.get_connection(backends.make_conf(url), url)
         connection.upgrade()
         refusals.refuse_value(url)
         yield connection
@@ -100,7 +100,7 @@ def message_of(payload, message_id):
 
 def test_dispatcher_batch_with_unstorable_events_is_acknowledged(
         refusing_store):
-    conf = conftest.make_conf(dispatcher__telemetry_secret=SECRET,
+    conf = backends.make_conf(dispatcher__telemetry_secret=SECRET,
                               dispatcher__requeue_delay_max=0.0)
     endpoint = endpoints.EventEndpoint(conf, refusing_store)
     good = good_events(300)
@@ -129,7 +129,7 @@ def test_serialize_event_is_the_inverse_of_parse_event():
 
 def test_unrepresentable_events_set_aside_on_every_backend(conn):
     """What no engine can hold is set aside before it reaches any."""
-    conf = conftest.make_conf(dispatcher__telemetry_secret=SECRET,
+    conf = backends.make_conf(dispatcher__telemetry_secret=SECRET,
                               dispatcher__requeue_delay_max=0.0)
     good = good_events(50)
     bad = [serialized('overflow-1', generated=OVERFLOWING),

@@ -16,8 +16,8 @@ import pytest
 
 from panko import storage
 from panko.storage import models
-from panko.tests import conftest
-from panko.tests.functional import test_sql_migrations
+from panko.tests import backends
+from panko.tests.functional.storage import test_sql_migrations
 
 T = models.Trait
 WHEN = datetime.datetime(2026, 3, 1, 12)
@@ -153,7 +153,7 @@ def test_ids_differing_in_case_or_trailing_spaces_are_distinct(conn):
 @pytest.fixture
 def limited(storage_url):
     """A connection to the session's store with small limits."""
-    connection = storage.get_connection(conftest.make_conf(
+    connection = storage.get_connection(backends.make_conf(
         storage_url, storage__max_event_raw_size=100,
         storage__max_event_traits=2), storage_url)
     connection.clear()
@@ -179,7 +179,7 @@ def test_limits_follow_the_options(limited):
 
 
 def test_zero_sets_no_limit(storage_url):
-    connection = storage.get_connection(conftest.make_conf(
+    connection = storage.get_connection(backends.make_conf(
         storage_url, storage__max_event_raw_size=0,
         storage__max_event_traits=0), storage_url)
     connection.clear()
@@ -260,12 +260,12 @@ def test_any_event_is_stored_as_validated_or_rejected(conn, events):
 @pytest.mark.parametrize('charset', ['utf8', 'utf8mb3', 'latin1'])
 def test_mysql_charsets_short_of_utf8mb4_are_refused_at_start(
         tmp_path, charset):
-    with conftest.temporary_database('mysql', str(tmp_path)) as url:
+    with backends.temporary_database('mysql', str(tmp_path)) as url:
         url += '?charset=%s' % charset
         with pytest.raises(storage.StorageError,
                            match='asks MySQL for the %s character set.*'
                                  'use charset=utf8mb4' % charset):
-            storage.get_connection(conftest.make_conf(url), url)
+            storage.get_connection(backends.make_conf(url), url)
         result = test_sql_migrations.run_command(
             'panko-dbsync', url, directory=str(tmp_path))
         assert result.returncode != 0
@@ -274,9 +274,9 @@ def test_mysql_charsets_short_of_utf8mb4_are_refused_at_start(
 
 
 def test_mysql_url_naming_utf8mb4_is_kept(tmp_path):
-    with conftest.temporary_database('mysql', str(tmp_path)) as url:
+    with backends.temporary_database('mysql', str(tmp_path)) as url:
         url += '?charset=utf8mb4'
-        connection = storage.get_connection(conftest.make_conf(url), url)
+        connection = storage.get_connection(backends.make_conf(url), url)
         connection.upgrade()
         with connection.engine.connect() as raw:
             assert raw.exec_driver_sql(

@@ -14,20 +14,21 @@ import signal
 import threading
 import types
 
+import psutil
 import pytest
 import sqlalchemy as sa
 import webtest
 
+from harness import messaging
+from harness import processes
 from panko import storage
 from panko.api import app
 from panko.ingestion import definitions
 from panko.ingestion import signature
 from panko.ingestion import wire
 from panko.storage import models
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests import contract
-from panko.tests import messaging
-from panko.tests import processes
 from panko.tests import refusals
 from panko.tests.functional.api.data import ADMIN
 
@@ -36,7 +37,7 @@ SERVICES = ('nova', 'cinder', 'neutron', 'glance', 'keystone', 'heat')
 
 @pytest.fixture
 def bus():
-    messaging.require_broker()
+    backends.require_broker()
     prefix = messaging.unique_name('ptest')
     names = types.SimpleNamespace(
         prefix=prefix, exchange=prefix + '_ceilometer',
@@ -52,8 +53,8 @@ def bus():
 def db_url(request, tmp_path):
     """A migrated PostgreSQL database, or of the engine parametrized."""
     engine = getattr(request, 'param', 'postgresql')
-    with conftest.temporary_database(engine, str(tmp_path)) as url:
-        connection = storage.get_connection(conftest.make_conf(url), url)
+    with backends.temporary_database(engine, str(tmp_path)) as url:
+        connection = storage.get_connection(backends.make_conf(url), url)
         connection.upgrade()
         yield url
 
@@ -91,14 +92,14 @@ def start_dispatcher(tmp_path, bus, db_url):
 
 
 def stored_events(url):
-    connection = storage.get_connection(conftest.make_conf(url), url)
+    connection = storage.get_connection(backends.make_conf(url), url)
     return {e.message_id: e for e in connection.get_events(
         models.EventFilter())}
 
 
 def api_events(url):
     """Every event, as GET /v2/events shows it to an admin."""
-    api = webtest.TestApp(app.load_app(conftest.make_conf(
+    api = webtest.TestApp(app.load_app(backends.make_conf(
         url, api__auth_mode='noauth')))
     listing = api.get('/v2/events?q.field=all_tenants&q.value=True',
                       headers=ADMIN).json
@@ -308,7 +309,7 @@ def test_poison_messages_set_aside_not_requeued(bus, db_url,
     processes.wait_for(lambda: messaging.queue_depth(routing_key)[0] == 0,
                        10, what='poison messages acknowledged')
     assert list(stored_events(db_url)) == [single[0]['message_id']]
-    connection = storage.get_connection(conftest.make_conf(db_url), db_url)
+    connection = storage.get_connection(backends.make_conf(db_url), db_url)
     [letter] = connection.get_dead_letters()
     assert (letter.door, letter.kind) == ('dispatcher', 'message')
     assert letter.reason == ('the payload must be a list of events, got '
@@ -322,7 +323,7 @@ def test_poison_messages_set_aside_not_requeued(bus, db_url,
     assert dispatcher.running()
 
 
-@pytest.mark.parametrize('db_url', conftest.SQL_ENGINES, indirect=True)
+@pytest.mark.parametrize('db_url', backends.SQL_ENGINES, indirect=True)
 def test_unstorable_events_set_aside_among_a_thousand_good_ones(
         bus, db_url, start_dispatcher):
     """The issue's case: signed events that cannot be stored, queued
@@ -350,7 +351,7 @@ def test_unstorable_events_set_aside_among_a_thousand_good_ones(
                        10, what='every message acknowledged')
     assert counter.counts() == (1000, 1000)
     assert set(stored_events(db_url)) == {e['message_id'] for e in good}
-    connection = storage.get_connection(conftest.make_conf(db_url), db_url)
+    connection = storage.get_connection(backends.make_conf(db_url), db_url)
     letters = connection.get_dead_letters()
     assert sorted(letter.message_id for letter in letters) == [
         'bad-overflow', 'bad-refused']
@@ -360,18 +361,8 @@ def test_unstorable_events_set_aside_among_a_thousand_good_ones(
 
 
 def children(pid):
-    """The processes whose parent is ``pid`` (Linux /proc)."""
-    found = []
-    for entry in os.listdir('/proc'):
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command name, in parentheses, may contain spaces.
-        if int(stat.rpartition(')')[2].split()[1]) == pid:
-            found.append(int(entry))
-    return found
+    """The processes whose parent is ``pid``."""
+    return [child.pid for child in psutil.Process(pid).children()]
 
 
 def test_guru_meditation_report_on_sigusr2(bus, start_dispatcher):

@@ -21,7 +21,7 @@ from panko.ingestion import recorder
 from panko.ingestion import signature
 from panko.ingestion import wire
 from panko.storage import models
-from panko.tests import conftest
+from panko.tests import backends
 from panko.tests import contract
 
 HANDLED = oslo_messaging.NotificationResult.HANDLED
@@ -30,20 +30,20 @@ REQUEUE = oslo_messaging.NotificationResult.REQUEUE
 
 @pytest.fixture
 def db_url(tmp_path):
-    with conftest.temporary_database('sqlite', str(tmp_path)) as url:
+    with backends.temporary_database('sqlite', str(tmp_path)) as url:
         yield url
 
 
 @pytest.fixture
 def conf():
     """Built before the test runs: oslo.log's set-up resets log capture."""
-    return conftest.make_conf(dispatcher__telemetry_secret='s3cr3t',
+    return backends.make_conf(dispatcher__telemetry_secret='s3cr3t',
                               dispatcher__requeue_delay_max=0.0)
 
 
 @pytest.fixture
 def store(db_url):
-    connection = storage.get_connection(conftest.make_conf(db_url), db_url)
+    connection = storage.get_connection(backends.make_conf(db_url), db_url)
     connection.upgrade()
     return connection
 

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from panko import storage
 from panko.storage import models
-from panko.tests import conftest
-from panko.tests.functional import test_storage_failures
+from panko.tests import backends
+from panko.tests.functional.storage import test_storage_failures
 
 #: Everything the payload column must keep exactly.
 HOSTILE = {
@@ -213,11 +213,11 @@ class TestListing:
 @pytest.mark.parametrize('engine_name', ['postgresql', 'mysql'])
 def test_a_lost_connection_is_storage_unavailable(engine_name, tmp_path):
     """The session dies as the letters are inserted: none is stored."""
-    with conftest.temporary_database(engine_name, str(tmp_path)) as url:
-        conn = storage.get_connection(conftest.make_conf(url), url)
+    with backends.temporary_database(engine_name, str(tmp_path)) as url:
+        conn = storage.get_connection(backends.make_conf(url), url)
         conn.upgrade()
         killer = test_storage_failures.SessionKiller(
-            engine_name, conftest.SERVER_URLS[engine_name])
+            engine_name, backends.SERVER_URLS[engine_name])
 
         def kill(connection, cursor, statement, *args):
             if statement.startswith('INSERT INTO dead_letter') and (
@@ -239,7 +239,7 @@ def test_a_lost_connection_is_storage_unavailable(engine_name, tmp_path):
 
 
 def test_the_log_driver_logs_scrubbed_letters(caplog):
-    conn = storage.get_connection(conftest.make_conf(), 'log://')
+    conn = storage.get_connection(backends.make_conf(), 'log://')
     # oslo.log's set-up replaced the root handlers, pytest's included.
     logging.getLogger().addHandler(caplog.handler)
     caplog.set_level(logging.WARNING, 'panko.storage.impl_log')

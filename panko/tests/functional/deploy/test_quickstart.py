@@ -14,7 +14,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+    os.path.dirname(os.path.abspath(__file__))))))
 QUICKSTART = os.path.join(ROOT, 'tools', 'quickstart.py')
 SAMPLES = len(os.listdir(os.path.join(ROOT, 'etc', 'panko', 'samples')))
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from panko import storage
 from panko.storage.sqlalchemy import errors
-from panko.tests import conftest
+from panko.tests import backends
 
 #: Per engine: (statements run in one transaction, is it an outage?).
 CASES = {
@@ -39,11 +39,11 @@ CASES = {
 }
 
 
-@pytest.fixture(params=conftest.SQL_ENGINES)
+@pytest.fixture(params=backends.SQL_ENGINES)
 def engine(request, tmp_path):
     """An engine built as the driver builds it, with a table t(x)."""
-    with conftest.temporary_database(request.param, str(tmp_path)) as url:
-        connection = storage.get_connection(conftest.make_conf(url), url)
+    with backends.temporary_database(request.param, str(tmp_path)) as url:
+        connection = storage.get_connection(backends.make_conf(url), url)
         engine = connection.engine
         with engine.begin() as conn:
             conn.execute(sa.text('CREATE TABLE t (x INTEGER UNIQUE)'))

@@ -18,7 +18,7 @@ import pytest
 from panko.tests import doc_steps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+    os.path.dirname(os.path.abspath(__file__))))))
 GUIDE = os.path.join(ROOT, 'doc', 'source', 'install', 'index.rst')
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from panko import storage
 from panko.storage import impl_sqlalchemy
 from panko.storage import models
-from panko.tests import conftest
-from panko.tests.functional import test_storage
+from panko.tests import backends
+from panko.tests.functional.storage import test_storage
 
 #: Find one's own session, and end another's.
 KILL = {
@@ -77,14 +77,14 @@ def connection_killed_mid_batch(engine_name, admin_url, monkeypatch):
 @pytest.mark.parametrize('engine_name', ['postgresql', 'mysql'])
 def test_lost_connection_mid_batch_commits_nothing(engine_name, tmp_path,
                                                    monkeypatch):
-    with conftest.temporary_database(engine_name, str(tmp_path)) as url:
-        conn = storage.get_connection(conftest.make_conf(url), url)
+    with backends.temporary_database(engine_name, str(tmp_path)) as url:
+        conn = storage.get_connection(backends.make_conf(url), url)
         conn.upgrade()
         conn.record_events([test_storage.make_event(0)])
         batch = [test_storage.make_event(n) for n in range(1, 6)]
 
         with connection_killed_mid_batch(
-                engine_name, conftest.SERVER_URLS[engine_name],
+                engine_name, backends.SERVER_URLS[engine_name],
                 monkeypatch) as killed:
             with pytest.raises(storage.StorageUnavailable):
                 conn.record_events(batch)
@@ -104,8 +104,8 @@ def test_lost_connection_mid_batch_commits_nothing(engine_name, tmp_path,
 @pytest.mark.parametrize('engine_name', ['postgresql', 'mysql'])
 def test_concurrent_writers_store_each_event_once(engine_name, tmp_path):
     """Two writers racing with the same batch, as redeliveries can."""
-    with conftest.temporary_database(engine_name, str(tmp_path)) as url:
-        writers = [storage.get_connection(conftest.make_conf(url), url)
+    with backends.temporary_database(engine_name, str(tmp_path)) as url:
+        writers = [storage.get_connection(backends.make_conf(url), url)
                    for _ in range(2)]
         writers[0].upgrade()
         for round_number in range(5):
@@ -131,7 +131,7 @@ def test_concurrent_writers_store_each_event_once(engine_name, tmp_path):
 
 
 def test_start_up_retries_follow_the_storage_options(caplog):
-    conf = conftest.make_conf('postgresql://nobody@127.0.0.1:1/none',
+    conf = backends.make_conf('postgresql://nobody@127.0.0.1:1/none',
                               storage__max_retries=2,
                               storage__retry_interval=0)
     # oslo.log's set-up replaced the root handlers, pytest's included.
@@ -146,14 +146,14 @@ def test_start_up_retries_follow_the_storage_options(caplog):
 def test_unknown_scheme_is_a_clear_error():
     with pytest.raises(storage.StorageError, match="no storage driver for"
                                                    " 'hbase' URLs"):
-        storage.get_connection(conftest.make_conf(), 'hbase://localhost')
+        storage.get_connection(backends.make_conf(), 'hbase://localhost')
 
 
 @pytest.mark.parametrize('engine_name', ['postgresql', 'mysql'])
 def test_one_connection_shared_by_threads(engine_name, tmp_path):
     """Writers in threads of one process, while the expirer runs."""
-    with conftest.temporary_database(engine_name, str(tmp_path)) as url:
-        conn = storage.get_connection(conftest.make_conf(url), url)
+    with backends.temporary_database(engine_name, str(tmp_path)) as url:
+        conn = storage.get_connection(backends.make_conf(url), url)
         conn.upgrade()
         errors = []
         done = threading.Event()
