@@ -24,19 +24,10 @@ from panko.storage import base
 from panko.storage import models
 from panko.storage.sqlalchemy import errors
 from panko.storage.sqlalchemy import migration
+from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
 
 LOG = log.getLogger(__name__)
-
-TRAIT_TABLES = {
-    models.Trait.TEXT_TYPE: tables.trait_text,
-    models.Trait.INT_TYPE: tables.trait_int,
-    models.Trait.FLOAT_TYPE: tables.trait_float,
-    models.Trait.DATETIME_TYPE: tables.trait_datetime,
-}
-
-#: Traits copied into columns of ``event``, for the access restriction.
-OWNER_COLUMNS = ('project_id', 'user_id')
 
 #: Events deleted per transaction by clear_expired_data.
 EXPIRY_CHUNK = 1000
@@ -86,32 +77,12 @@ def _with_utf8mb4(url):
     return url
 
 
-def event_row(event, type_ids):
-    """The ``event`` row of a validated event, without its id."""
-    row = {'message_id': event.message_id,
-           'generated': event.generated,
-           'event_type_id': type_ids[event.event_type],
-           'raw': event.raw_json}
-    for name in OWNER_COLUMNS:
-        trait = event.trait(name)
-        is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
-        row[name] = trait.value if is_text else None
-    return row
-
-
 def _raw_document(text):
     return json.loads(text) if text else {}
 
 
 def _raw_text(text):
     return text or '{}'
-
-
-def trait_rows(event, event_id):
-    """(dtype, row) for each trait of a validated event."""
-    return [(trait.dtype, {'event_id': event_id, 'key': trait.name,
-                           'value': trait.value})
-            for trait in event.traits]
 
 
 def _insert_trait_rows(conn, table, rows):
@@ -152,7 +123,7 @@ def _insert_events(conn, rows):
 
 #: The columns of ``event`` in the order _copy_batch sends them.
 COPY_EVENT_COLUMNS = ('id', 'message_id', 'generated', 'event_type_id',
-                      'raw') + OWNER_COLUMNS
+                      'raw') + rows.OWNER_COLUMNS
 
 
 def _copy_batch(conn, events, type_ids):
@@ -181,7 +152,7 @@ def _copy_batch(conn, events, type_ids):
             ids = [event_id for event_id, in cursor]
             event_rows, traits = _copy_rows(new, ids, type_ids)
             _copy(cursor, 'event', COPY_EVENT_COLUMNS, event_rows)
-            for dtype, table in TRAIT_TABLES.items():
+            for dtype, table in rows.TRAIT_TABLES.items():
                 _copy(cursor, table.name, ('event_id', 'key', 'value'),
                       traits[dtype])
     except psycopg.Error as e:
@@ -193,26 +164,17 @@ def _copy_rows(events, ids, type_ids):
     """The rows of ``event`` and of each trait table, as tuples."""
     event_rows = []
     for event_id, event in zip(ids, events, strict=True):
-        row = event_row(event, type_ids)
+        row = rows.event_row(event, type_ids)
         event_rows.append((event_id,) + tuple(
             row[name] for name in COPY_EVENT_COLUMNS[1:]))
-    return event_rows, _trait_tuples(zip(ids, events, strict=True))
+    return event_rows, rows.trait_tuples(zip(ids, events, strict=True))
 
 
-def _trait_tuples(identified_events):
-    """{dtype: [(event_id, key, value)]} of (event_id, event) pairs."""
-    rows = {dtype: [] for dtype in TRAIT_TABLES}
-    for event_id, event in identified_events:
-        for trait in event.traits:
-            rows[trait.dtype].append((event_id, trait.name, trait.value))
-    return rows
-
-
-def _copy(cursor, table, columns, rows):
-    if rows:
+def _copy(cursor, table, columns, table_rows):
+    if table_rows:
         with cursor.copy('COPY %s (%s) FROM STDIN'
                          % (table, ', '.join(columns))) as copy:
-            for row in rows:
+            for row in table_rows:
                 copy.write_row(row)
 
 
@@ -284,7 +246,7 @@ def _sqlite_deadline(seconds, conn, cursor, statement, parameters, context,
 
 #: Index of each type's value column in a row of _traits_query.
 _VALUE_COLUMN = {dtype: 3 + position
-                 for position, dtype in enumerate(TRAIT_TABLES)}
+                 for position, dtype in enumerate(rows.TRAIT_TABLES)}
 _BY_NAME = operator.attrgetter('name')
 
 
@@ -306,10 +268,10 @@ def _traits_query(dialect_name):
         typed_null = sa.type_coerce
         ids = sa.bindparam('event_ids', expanding=True)
     selects = []
-    for dtype, table in TRAIT_TABLES.items():
+    for dtype, table in rows.TRAIT_TABLES.items():
         values = [table.c.value if other == dtype
                   else typed_null(sa.null(), other_table.c.value.type)
-                  for other, other_table in TRAIT_TABLES.items()]
+                  for other, other_table in rows.TRAIT_TABLES.items()]
         in_page = (table.c.event_id == sa.any_(ids)
                    if dialect_name == 'postgresql'
                    else table.c.event_id.in_(ids))
@@ -455,12 +417,13 @@ class Connection(base.Connection):
         if not new:
             return set()
         event_ids = _insert_events(
-            conn, [event_row(event, type_ids) for event in new])
-        rows = _trait_tuples((event_ids[event.message_id], event)
-                             for event in new)
-        for dtype, table_rows in rows.items():
+            conn, [rows.event_row(event, type_ids) for event in new])
+        traits = rows.trait_tuples((event_ids[event.message_id], event)
+                                   for event in new)
+        for dtype, table_rows in traits.items():
             if table_rows:
-                _insert_trait_rows(conn, TRAIT_TABLES[dtype], table_rows)
+                _insert_trait_rows(conn, rows.TRAIT_TABLES[dtype],
+                                   table_rows)
         return set(event_ids)
 
     def _insert_ignoring_duplicates(self, conn, table, rows):
@@ -559,12 +522,12 @@ class Connection(base.Connection):
     @staticmethod
     def _trait_condition(trait_filter):
         compare = _COMPARATORS[trait_filter.op]
-        if (trait_filter.name in OWNER_COLUMNS
+        if (trait_filter.name in rows.OWNER_COLUMNS
                 and trait_filter.dtype == models.Trait.TEXT_TYPE):
             # Same values as the trait, but indexed with the listing order.
             return compare(tables.event.c[trait_filter.name],
                            trait_filter.value)
-        table = TRAIT_TABLES[trait_filter.dtype]
+        table = rows.TRAIT_TABLES[trait_filter.dtype]
         return tables.event.c.id.in_(
             sa.select(table.c.event_id).where(
                 table.c.key == trait_filter.name,
@@ -695,7 +658,7 @@ class Connection(base.Connection):
         event, types = tables.event, tables.event_type
         traits = []
         with self._connect() as conn:
-            for dtype, table in TRAIT_TABLES.items():
+            for dtype, table in rows.TRAIT_TABLES.items():
                 query = sa.select(table.c.key, table.c.value).join(
                     event, event.c.id == table.c.event_id).join(
                     types, types.c.id == event.c.event_type_id).where(
@@ -733,7 +696,7 @@ class Connection(base.Connection):
                 sa.select(event.c.id).where(event.c.generated < cutoff)
                 .order_by(event.c.generated).limit(count)))
             if ids:
-                for table in TRAIT_TABLES.values():
+                for table in rows.TRAIT_TABLES.values():
                     conn.execute(table.delete().where(
                         table.c.event_id.in_(ids)))
                 conn.execute(event.delete().where(event.c.id.in_(ids)))

@@ -13,8 +13,8 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from panko import storage
-from panko.storage import impl_sqlalchemy
 from panko.storage import models
+from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
 from panko.tests import backends
 
@@ -129,7 +129,7 @@ def test_trait_rows_come_and_go_with_their_event(empty_database_url):
 def trait_rows_per_event(conn):
     counts = collections.Counter()
     with conn.engine.connect() as c:
-        for table in impl_sqlalchemy.TRAIT_TABLES.values():
+        for table in rows.TRAIT_TABLES.values():
             counts.update(c.scalars(
                 sa.select(tables.event.c.message_id).join(
                     table, table.c.event_id == tables.event.c.id)))
@@ -141,4 +141,5 @@ def orphan_trait_rows(conn):
         return sum(c.scalar(
             sa.select(sa.func.count()).select_from(table).where(
                 ~table.c.event_id.in_(sa.select(tables.event.c.id))))
-            for table in impl_sqlalchemy.TRAIT_TABLES.values())
+            for table in rows.TRAIT_TABLES.values())
+
