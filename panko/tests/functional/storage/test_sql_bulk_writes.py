@@ -8,6 +8,8 @@ tabs and newlines are its delimiters and escapes).
 import collections
 import datetime
 import math
+import subprocess
+import sys
 
 from oslo_utils import timeutils
 import sqlalchemy as sa
@@ -143,3 +145,38 @@ def orphan_trait_rows(conn):
                 ~table.c.event_id.in_(sa.select(tables.event.c.id))))
             for table in rows.TRAIT_TABLES.values())
 
+
+#: Writes and reads an event of a SQLite store (the URL is argv[1]) with
+#: psycopg impossible to import.
+WITHOUT_PSYCOPG = """
+import datetime
+import sys
+
+sys.modules['psycopg'] = None
+
+from panko import service
+from panko import storage
+from panko.storage import impl_sqlalchemy
+from panko.storage import models
+
+url = sys.argv[1]
+conf = service.prepare_service([], config_files=[])
+conn = storage.get_connection(conf, url)
+assert isinstance(conn, impl_sqlalchemy.Connection)
+conn.upgrade()
+event = models.Event('m-1', 'compute.instance.update',
+                     datetime.datetime(2026, 3, 1),
+                     [models.Trait('project_id', models.Trait.TEXT_TYPE,
+                                   'p1')])
+assert conn.record_events([event]).stored == ['m-1']
+[stored] = conn.get_events(models.EventFilter(project_id='p1'))
+assert stored.message_id == 'm-1'
+"""
+
+
+def test_sqlite_store_works_without_psycopg(tmp_path):
+    """A MySQL- or SQLite-only install does not need psycopg."""
+    url = 'sqlite:///%s' % (tmp_path / 'panko.db')
+    process = subprocess.run([sys.executable, '-c', WITHOUT_PSYCOPG, url],
+                             capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr
