@@ -2,6 +2,7 @@
 
 import abc
 import copy
+import dataclasses
 import datetime
 import json
 
@@ -80,6 +81,21 @@ def dead_letter_from_fields(letter_id, fields):
         payload=text if fields['truncated'] else json.loads(text))
 
 
+@dataclasses.dataclass(frozen=True)
+class SchemaStatus:
+    """Where a database's versioned schema stands against this release.
+
+    ``current`` is the revision the database is at, None when it has
+    none; ``head`` the revision this release needs; ``panko10`` whether
+    a database without a revision holds the tables of Panko 10, which
+    stamped none (panko-dbsync adopts them).
+    """
+
+    current: str
+    head: str
+    panko10: bool = False
+
+
 class Connection(metaclass=abc.ABCMeta):
     """A connection to an event store.
 
@@ -136,6 +152,17 @@ class Connection(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def upgrade(self):
         """Create the schema, or migrate it to the newest version."""
+
+    def schema_status(self):
+        """Where the database's schema stands, for panko-status.
+
+        A driver whose schema has revisions that ``upgrade`` migrates
+        through returns a :class:`SchemaStatus`, read without changing
+        anything. A driver without a versioned schema returns None, the
+        default: MongoDB's ``upgrade`` only creates indexes, and the log
+        driver stores nothing.
+        """
+        return None
 
     @abc.abstractmethod
     def clear(self):

@@ -243,7 +243,7 @@ class Connection(base.Connection):
 
     @property
     def engine(self):
-        """The SQLAlchemy engine, for checks that read the schema."""
+        """The SQLAlchemy engine, for tests and tools that read the tables."""
         return self._engine
 
     @contextlib.contextmanager
@@ -271,6 +271,13 @@ class Connection(base.Connection):
 
     def upgrade(self):
         migration.upgrade(self._engine)
+
+    def schema_status(self):
+        current = migration.current_revision(self._engine)
+        return base.SchemaStatus(
+            current=current, head=migration.head_revision(),
+            panko10=(current is None
+                     and sa.inspect(self._engine).has_table('event')))
 
     def clear(self):
         with self._connect(transaction=True) as conn:
