@@ -15,6 +15,10 @@ from panko.storage import models
 
 LOG = log.getLogger(__name__)
 
+#: Events deleted per batch (a transaction, a round trip) by
+#: clear_expired_data.
+EXPIRY_CHUNK = 1000
+
 
 def update_nested(original, updates):
     """A deep copy of ``original`` with the nested dict ``updates`` merged."""
@@ -203,12 +207,45 @@ class Connection(metaclass=abc.ABCMeta):
     def get_traits(self, event_type, trait_name=None):
         """Return every Trait of the events of a type, maybe one name."""
 
-    @abc.abstractmethod
     def clear_expired_data(self, ttl, max_count=0):
         """Delete events older than ``ttl`` seconds, ``max_count`` at most.
 
-        Returns the number of events deleted.
+        Returns the number of events deleted. The oldest go first, in
+        batches of EXPIRY_CHUNK that the driver's
+        :meth:`_delete_expired_events` deletes, so that a large backlog
+        never makes one giant transaction; then the driver's
+        :meth:`_delete_unused_event_types` tidies up after them.
         """
+        cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
+        deleted = 0
+        while not max_count or deleted < max_count:
+            limit = EXPIRY_CHUNK
+            if max_count:
+                limit = min(limit, max_count - deleted)
+            count = self._delete_expired_events(cutoff, limit)
+            if count is None:
+                break
+            deleted += count
+        types_removed = self._delete_unused_event_types()
+        LOG.info('Expired %d events generated before %s; removed %d event '
+                 'types left without events', deleted, cutoff, types_removed)
+        return deleted
+
+    def _delete_expired_events(self, cutoff, limit):
+        """Delete the ``limit`` oldest events generated before ``cutoff``.
+
+        Returns how many were deleted, or None when no such event was
+        left, which ends clear_expired_data. A driver that stores events
+        implements it (and the next method).
+        """
+        raise NotImplementedError
+
+    def _delete_unused_event_types(self):
+        """Forget what is recorded of event types left without events.
+
+        Returns how many event types were left without events.
+        """
+        raise NotImplementedError
 
     # Dead letters
 

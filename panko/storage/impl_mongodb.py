@@ -53,7 +53,6 @@ import time
 
 import bson
 from oslo_log import log
-from oslo_utils import timeutils
 import pymongo
 from pymongo import errors
 
@@ -82,9 +81,6 @@ DUPLICATE_KEY = 11000
 #: (or no longer) the primary.
 TRANSIENT_CODES = frozenset((50, 91, 189, 262, 10107, 11600, 11602,
                              13435, 13436))
-
-#: Events deleted per round trip by clear_expired_data.
-EXPIRY_CHUNK = 1000
 
 #: Seconds a process trusts its memory of the recorded trait types: the
 #: expirer of another process may remove those of an event type that ran
@@ -511,35 +507,26 @@ class Connection(base.Connection):
 
     # Retention
 
-    def clear_expired_data(self, ttl, max_count=0):
-        cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
-        deleted = 0
+    def _delete_expired_events(self, cutoff, limit):
         with self._errors():
-            while not max_count or deleted < max_count:
-                chunk = EXPIRY_CHUNK
-                if max_count:
-                    chunk = min(chunk, max_count - deleted)
-                expired = [document['_id'] for document in self._events.find(
-                    {'generated': {'$lt': to_micros(cutoff)}},
-                    projection={'_id': True}, sort=[('generated', 1)],
-                    limit=chunk)]
-                if not expired:
-                    break
-                deleted += self._events.delete_many(
-                    {'_id': {'$in': expired}}).deleted_count
-            types_removed = self._delete_unused_trait_types()
-        LOG.info('Expired %d events generated before %s; removed %d event '
-                 'types left without events', deleted, cutoff, types_removed)
-        return deleted
+            expired = [document['_id'] for document in self._events.find(
+                {'generated': {'$lt': to_micros(cutoff)}},
+                projection={'_id': True}, sort=[('generated', 1)],
+                limit=limit)]
+            if not expired:
+                return None
+            return self._events.delete_many(
+                {'_id': {'$in': expired}}).deleted_count
 
-    def _delete_unused_trait_types(self):
+    def _delete_unused_event_types(self):
         """Forget the trait types of event types without events."""
-        unused = (set(self._trait_types.distinct('event_type'))
-                  - set(self._events.distinct('event_type')))
-        if unused:
-            self._trait_types.delete_many(
-                {'event_type': {'$in': sorted(unused)}})
-            self._known_trait_types.clear()
+        with self._errors():
+            unused = (set(self._trait_types.distinct('event_type'))
+                      - set(self._events.distinct('event_type')))
+            if unused:
+                self._trait_types.delete_many(
+                    {'event_type': {'$in': sorted(unused)}})
+                self._known_trait_types.clear()
         return len(unused)
 
     # Dead letters

@@ -5,7 +5,6 @@ psycopg (``sqlalchemy/postgresql.py``), by INSERT elsewhere.
 """
 
 import contextlib
-import datetime
 import functools
 import json
 import operator
@@ -15,7 +14,6 @@ from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log
-from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -32,9 +30,6 @@ from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
 
 LOG = log.getLogger(__name__)
-
-#: Events deleted per transaction by clear_expired_data.
-EXPIRY_CHUNK = 1000
 
 #: Attempts at a batch that lost a race with another writer.
 WRITE_ATTEMPTS = 3
@@ -607,36 +602,20 @@ class Connection(base.Connection):
 
     # Retention
 
-    def clear_expired_data(self, ttl, max_count=0):
-        cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
-        deleted = 0
-        while not max_count or deleted < max_count:
-            chunk = EXPIRY_CHUNK
-            if max_count:
-                chunk = min(chunk, max_count - deleted)
-            count = self._delete_events_before(cutoff, chunk)
-            if not count:
-                break
-            deleted += count
-        types_removed = self._delete_unused_event_types()
-        LOG.info('Expired %d events generated before %s; removed %d event '
-                 'types left without events', deleted, cutoff, types_removed)
-        return deleted
-
     @oslo_db_api.wrap_db_retry(max_retries=WRITE_ATTEMPTS,
                                retry_on_deadlock=True)
-    def _delete_events_before(self, cutoff, count):
+    def _delete_expired_events(self, cutoff, limit):
         event = tables.event
         with self._connect(transaction=True) as conn:
             ids = list(conn.scalars(
                 sa.select(event.c.id).where(event.c.generated < cutoff)
-                .order_by(event.c.generated).limit(count)))
+                .order_by(event.c.generated).limit(limit)))
             if ids:
                 for table in rows.TRAIT_TABLES.values():
                     conn.execute(table.delete().where(
                         table.c.event_id.in_(ids)))
                 conn.execute(event.delete().where(event.c.id.in_(ids)))
-        return len(ids)
+        return len(ids) or None
 
     @oslo_db_api.wrap_db_retry(
         max_retries=WRITE_ATTEMPTS, retry_on_deadlock=True,
@@ -712,6 +691,7 @@ class Connection(base.Connection):
             ids = list(ids)
             return sum(
                 conn.execute(dead_letter.delete().where(
-                    dead_letter.c.id.in_(ids[start:start + EXPIRY_CHUNK]))
+                    dead_letter.c.id.in_(
+                        ids[start:start + base.EXPIRY_CHUNK]))
                 ).rowcount
-                for start in range(0, len(ids), EXPIRY_CHUNK))
+                for start in range(0, len(ids), base.EXPIRY_CHUNK))
