@@ -65,9 +65,6 @@ LOG = log.getLogger(__name__)
 
 EPOCH = datetime.datetime(1970, 1, 1)
 
-#: Traits copied into top-level fields, for the access restriction.
-OWNER_FIELDS = ('project_id', 'user_id')
-
 #: The sort keys of a listing, as document fields.
 SORT_FIELDS = {'generated': 'generated', 'message_id': '_id'}
 
@@ -313,10 +310,7 @@ class Connection(base.Connection):
                        for trait in event.traits],
             'raw': event.raw_json,
         }
-        for name in OWNER_FIELDS:
-            trait = event.trait(name)
-            is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
-            document[name] = trait.value if is_text else None
+        document.update(event.owner())
         try:
             size = len(bson.encode(document))
         except (bson.errors.BSONError, ValueError, OverflowError) as e:

@@ -25,6 +25,9 @@ MIN_DATETIME = datetime.datetime(1000, 1, 1)
 SURROGATE = re.compile('[\ud800-\udfff]')
 #: What a lone surrogate in a string trait value becomes.
 REPLACEMENT_CHARACTER = '\ufffd'
+#: The traits naming an event's owner, which the drivers keep beside the
+#: event too (Event.owner), for the access restriction.
+OWNER_TRAITS = ('project_id', 'user_id')
 #: json.dumps' encoder, but refusing NaN and infinities; made once, as
 #: json.dumps makes one for each call given an option.
 _RAW_ENCODER = json.JSONEncoder(allow_nan=False)
@@ -239,6 +242,20 @@ class Event:
             if trait.name == name:
                 return trait
         return None
+
+    def owner(self):
+        """{name: value} of the OWNER_TRAITS, for the access restriction.
+
+        The value is None for a trait the event lacks or that is not a
+        string: EventFilter's ``project_id`` and ``user_id`` compare
+        strings, and an event without a project is "unowned".
+        """
+        owner = {}
+        for name in OWNER_TRAITS:
+            trait = self.trait(name)
+            is_text = trait is not None and trait.dtype == Trait.TEXT_TYPE
+            owner[name] = trait.value if is_text else None
+        return owner
 
 
 def validated_trait(trait):

@@ -14,8 +14,8 @@ TRAIT_TABLES = {
     models.Trait.DATETIME_TYPE: tables.trait_datetime,
 }
 
-#: Traits copied into columns of ``event``, for the access restriction.
-OWNER_COLUMNS = ('project_id', 'user_id')
+#: Columns of ``event`` holding Event.owner(), for the access restriction.
+OWNER_COLUMNS = models.OWNER_TRAITS
 
 
 def event_row(event, type_ids):
@@ -24,10 +24,7 @@ def event_row(event, type_ids):
            'generated': event.generated,
            'event_type_id': type_ids[event.event_type],
            'raw': event.raw_json}
-    for name in OWNER_COLUMNS:
-        trait = event.trait(name)
-        is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
-        row[name] = trait.value if is_text else None
+    row.update(event.owner())
     return row
 
 

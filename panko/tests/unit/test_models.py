@@ -55,6 +55,15 @@ def test_type_names_round_trip():
         T.type_from_name('boolean')
 
 
+def test_owner_takes_the_string_owner_traits():
+    event = models.Event('m', 'e', '2026-01-01T00:00:00', [
+        T('project_id', T.TEXT_TYPE, 'p1'), T('user_id', T.INT_TYPE, 7),
+        T('name', T.TEXT_TYPE, 'vm')])
+    assert event.owner() == {'project_id': 'p1', 'user_id': None}
+    assert models.Event('m', 'e', '2026-01-01T00:00:00', []).owner() == {
+        'project_id': None, 'user_id': None}
+
+
 def test_validated_keeps_the_last_value_of_a_repeated_trait():
     event = models.Event('m', 'e', '2026-01-01T00:00:00', [
         T('b', T.INT_TYPE, '1'), T('a', T.TEXT_TYPE, 'x'),
