@@ -11,6 +11,7 @@ from oslo_utils import timeutils
 
 from panko import safe_text
 from panko import scrub
+from panko import storage
 from panko.storage import models
 
 LOG = log.getLogger(__name__)
@@ -83,6 +84,34 @@ def dead_letter_from_fields(letter_id, fields):
         kind=fields['kind'], message_id=fields['message_id'],
         reason=fields['reason'], truncated=bool(fields['truncated']),
         payload=text if fields['truncated'] else json.loads(text))
+
+
+def after_marker(marker, values, order):
+    """The keyset condition "comes after the marker event", to translate.
+
+    ``order`` is Pagination.sort_order(); ``values`` the marker event's
+    value of each of its keys, or None when the driver found no event
+    ``marker`` among those the caller may see (so that a marker cannot
+    probe for other projects' events): InvalidMarker then.
+
+    Returns ``(leading, alternatives)`` of ``(key, op, value)``
+    comparisons, ``op`` one of TraitFilter.OPERATORS: an event comes
+    after the marker when it satisfies ``leading`` and every comparison
+    of one of the ``alternatives``. ``leading`` is redundant with the
+    alternatives, but gives the database index bounds on the first sort
+    key.
+    """
+    if values is None:
+        raise storage.InvalidMarker('marker %s not found' % marker)
+    alternatives = []
+    for position, (key, direction) in enumerate(order):
+        ties = [(tied, 'eq', values[tied]) for tied, _ in order[:position]]
+        beyond = (key, 'gt' if direction == 'asc' else 'lt', values[key])
+        alternatives.append(ties + [beyond])
+    first_key, first_direction = order[0]
+    leading = (first_key, 'ge' if first_direction == 'asc' else 'le',
+               values[first_key])
+    return leading, alternatives
 
 
 @dataclasses.dataclass(frozen=True)

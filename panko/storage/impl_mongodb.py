@@ -137,6 +137,12 @@ def _trait_from_element(element):
     return models.Trait(element['n'], dtype, value)
 
 
+def _sort_key_query(comparisons):
+    """(key, op, value) comparisons of sort keys as one query document."""
+    return {SORT_FIELDS[key]: value if op == 'eq' else {_OPERATORS[op]: value}
+            for key, op, value in comparisons}
+
+
 def _duplicate_key_errors(bulk_error):
     """The write errors of a bulk write, when all are duplicate keys.
 
@@ -443,29 +449,18 @@ class Connection(base.Connection):
     def _after_marker(self, owner, marker, order):
         """The keyset conditions "comes after the marker event".
 
-        The marker must be an event the caller may see, so that it cannot
-        be used to probe for other projects' events.
+        The marker is looked up among the events the caller may see; see
+        base.after_marker.
         """
         found = self._events.find_one(
             {'$and': [{'_id': marker}] + owner},
             projection={'generated': True}, max_time_ms=self._max_time_ms)
-        if found is None:
-            raise storage.InvalidMarker('marker %s not found' % marker)
-        values = {'generated': found['generated'], 'message_id': marker}
-        alternatives = []
-        for position, (key, direction) in enumerate(order):
-            condition = {SORT_FIELDS[tied]: values[tied]
-                         for tied, _ in order[:position]}
-            beyond = '$gt' if direction == 'asc' else '$lt'
-            condition[SORT_FIELDS[key]] = {beyond: values[key]}
-            alternatives.append(condition)
-        first_key, first_direction = order[0]
-        # Redundant with the alternatives, but gives the server index
-        # bounds on the first sort key.
-        leading = {SORT_FIELDS[first_key]: {
-            '$gte' if first_direction == 'asc' else '$lte':
-                values[first_key]}}
-        return [leading, {'$or': alternatives}]
+        values = None if found is None else {
+            'generated': found['generated'], 'message_id': marker}
+        leading, alternatives = base.after_marker(marker, values, order)
+        return [_sort_key_query([leading]),
+                {'$or': [_sort_key_query(alternative)
+                         for alternative in alternatives]}]
 
     def get_event_types(self):
         with self._errors():

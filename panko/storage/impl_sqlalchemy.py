@@ -486,31 +486,23 @@ class Connection(base.Connection):
     def _after_marker(conn, owner_branches, marker, order):
         """The keyset condition "comes after the marker event".
 
-        The marker must be an event the caller may see, so that it cannot
-        be used to probe for other projects' events.
+        The marker is looked up among the events the caller may see; see
+        base.after_marker.
         """
         event = tables.event
         row = conn.execute(
             sa.select(event.c.generated, event.c.message_id).where(
                 event.c.message_id == marker, sa.or_(*owner_branches))
         ).first()
-        if row is None:
-            raise storage.InvalidMarker('marker %s not found' % marker)
-        values = row._mapping
-        alternatives = []
-        for position, (key, direction) in enumerate(order):
-            column = event.c[key]
-            beyond = (column > values[key] if direction == 'asc'
-                      else column < values[key])
-            ties = [event.c[k] == values[k] for k, _ in order[:position]]
-            alternatives.append(sa.and_(*ties, beyond))
-        first_key, first_direction = order[0]
-        # Redundant with the alternatives, but lets every engine use an
-        # index range scan on the first sort key.
-        leading = (event.c[first_key] >= values[first_key]
-                   if first_direction == 'asc'
-                   else event.c[first_key] <= values[first_key])
-        return sa.and_(leading, sa.or_(*alternatives))
+        leading, alternatives = base.after_marker(
+            marker, None if row is None else row._mapping, order)
+
+        def compared(key, op, value):
+            return _COMPARATORS[op](event.c[key], value)
+
+        return sa.and_(compared(*leading), sa.or_(*(
+            sa.and_(*(compared(*comparison) for comparison in alternative))
+            for alternative in alternatives)))
 
     @staticmethod
     def _page_query(conditions, owner_branches, order, limit):
