@@ -1,7 +1,6 @@
 """The interface every storage driver implements."""
 
 import abc
-import copy
 import dataclasses
 import datetime
 import json
@@ -19,17 +18,6 @@ LOG = log.getLogger(__name__)
 #: Events deleted per batch (a transaction, a round trip) by
 #: clear_expired_data.
 EXPIRY_CHUNK = 1000
-
-
-def update_nested(original, updates):
-    """A deep copy of ``original`` with the nested dict ``updates`` merged."""
-    merged = copy.deepcopy(original)
-    for key, value in updates.items():
-        if isinstance(value, dict):
-            merged[key] = update_nested(merged.get(key, {}), value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def dead_letter_fields(letter):

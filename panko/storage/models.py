@@ -92,10 +92,6 @@ class Trait:
                 return dtype
         raise KeyError(type_name)
 
-    @property
-    def type_name(self):
-        return self.TYPE_NAMES[self.dtype]
-
     @classmethod
     def convert_value(cls, dtype, value):
         """Return ``value`` as a Python value of ``dtype``.
