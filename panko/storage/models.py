@@ -8,6 +8,8 @@ import re
 
 from oslo_utils import timeutils
 
+from panko import safe_text
+
 #: Longest text a string trait keeps; longer values are truncated.
 MAX_TEXT_LENGTH = 255
 #: PostgreSQL's text types cannot hold it.
@@ -207,7 +209,7 @@ class Event:
             generated = storable_datetime(self.generated)
         except (ValueError, TypeError) as e:
             raise InvalidEvent('generated %s is not a valid time: %s'
-                               % (_shown(self.generated), e))
+                               % (safe_text.shown(self.generated), e))
         if not isinstance(self.traits, (list, tuple)):
             raise InvalidEvent('traits is not a list')
         if limits.traits and len(self.traits) > limits.traits:
@@ -284,21 +286,15 @@ def validated_trait(trait):
             value = storable_datetime(value)
     except (ValueError, TypeError, OverflowError) as e:
         raise InvalidEvent('trait %s: value %s is not a valid %s (%s)'
-                           % (trait.name, _shown(trait.value),
+                           % (trait.name, safe_text.shown(trait.value),
                               Trait.TYPE_NAMES[dtype], e))
     if dtype == Trait.INT_TYPE and not -2 ** 63 <= value < 2 ** 63:
         raise InvalidEvent('trait %s: integer %s does not fit in 64 bits'
-                           % (trait.name, _shown(value)))
+                           % (trait.name, safe_text.shown(value)))
     if dtype == Trait.TEXT_TYPE:
         value = SURROGATE.sub(REPLACEMENT_CHARACTER,
                               value.replace(NUL, ''))[:MAX_TEXT_LENGTH]
     return Trait(trait.name, dtype, value)
-
-
-def _shown(value, length=80):
-    """The start of a value's repr, for a reason given in the logs."""
-    text = repr(value)
-    return text if len(text) <= length else text[:length] + '...'
 
 
 def _check_identifier(field, value, max_length):

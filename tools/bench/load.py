@@ -1,12 +1,17 @@
 """Fill a store to N events quickly, with exactly what record_events writes.
 
-Rows are built by the SQL driver's own functions (``event_row``,
-``trait_tuples``) from validated events, in worker processes, a block of
-the generator at a time, and sent in bulk: COPY on PostgreSQL, LOAD DATA
-LOCAL INFILE on MariaDB/MySQL, multi-row INSERTs on SQLite. On an empty
-PostgreSQL store the secondary indexes are dropped first and built once at
-the end. The store must hold the first events of the same seed (or none):
-loading 1,000,000 after 100,000 adds the 900,000 that follow.
+Worker processes validate the generator's events, BLOCKS_PER_TASK blocks
+at a time, and build their rows with the SQL driver's row builders
+(``panko.storage.sqlalchemy.rows``: ``event_row``, ``trait_tuples``),
+giving each event the next id. The rows are sent in bulk, in one
+transaction: COPY on PostgreSQL and LOAD DATA LOCAL INFILE on
+MariaDB/MySQL, both of tab-separated text, and executemany INSERTs on
+SQLite. On an empty PostgreSQL store the secondary indexes are dropped
+first and built once at the end. Last, the trait types of the events are
+recorded, the event types without events (of the generator's, all
+created first) removed, and the tables analysed. The store must hold the
+first events of the same seed, whole blocks of them (or none): loading
+1,000,000 after 100,000 adds the 900,000 that follow.
 """
 
 import contextlib

@@ -224,6 +224,15 @@ def test_datetimes_that_are_not_iso8601_are_refused(text):
         models.normalize_datetime(text)
 
 
+@pytest.mark.parametrize('value, expected', [
+    ('12', "'12'"),
+    (12, '12'),
+    ('x' * 100, "'" + 'x' * 79 + '...'),
+])
+def test_shown_quotes_the_start_of_the_repr(value, expected):
+    assert safe_text.shown(value) == expected
+
+
 @pytest.mark.parametrize('text, limit, expected', [
     ('plain text', 20, 'plain text'),
     ('a\nb\r\tc\x00\x1b\x7f', 40, 'a\\nb\\r\\tc\\x00\\x1b\\x7f'),
