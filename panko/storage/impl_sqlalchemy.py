@@ -125,8 +125,7 @@ def _without_parallel_plans(dbapi_connection, connection_record):
 
     Every query panko issues reads a bounded number of rows through
     indexes; the planner still picks a parallel plan for the traits of a
-    page, whose worker start-up costs more than the query itself (20 ms
-    instead of 1 ms at 1,000,000 events on 2 cores).
+    page, whose worker start-up costs more than the query itself.
     """
     with dbapi_connection.cursor() as cursor:
         cursor.execute('SET max_parallel_workers_per_gather = 0')
@@ -510,8 +509,8 @@ class Connection(base.Connection):
 
         The page is chosen from ``event`` alone and joined to
         ``event_type`` afterwards: with the join inside, MariaDB reads
-        the event types first and sorts every event (3 s at 100,000
-        events) instead of reading the page in index order.
+        the event types first and sorts every event instead of reading
+        the page in index order.
         """
         event, event_type = tables.event, tables.event_type
 
@@ -549,7 +548,7 @@ class Connection(base.Connection):
         if not event_ids:
             return {}
         traits = {}
-        # One fetchall: row by row costs as much again for a page.
+        # One fetchall: row by row costs more.
         rows = conn.execute(_traits_query(conn.dialect.name),
                             {'event_ids': list(event_ids)}).all()
         # Indexing the rows costs less than unpacking them: 1,600 a page.

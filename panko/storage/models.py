@@ -44,7 +44,7 @@ def has_surrogate(text):
 
     Free for ASCII text, whose flag CPython keeps, and cheap for most
     other text: a printable string holds none (surrogates are not
-    printable), and telling so costs half of searching for one.
+    printable), and telling so costs less than searching for one.
     """
     return not (text.isascii() or text.isprintable()
                 or SURROGATE.search(text) is None)
@@ -160,7 +160,7 @@ def parse_isotime(text):
     """ISO 8601 text as a datetime, naive meaning UTC.
 
     Python's own parser reads the forms events carry (what isoformat()
-    writes, with or without an offset) five times faster than iso8601,
+    writes, with or without an offset) much faster than iso8601,
     which reads the rarer forms it refuses.
     """
     try:
@@ -355,9 +355,9 @@ def _is_storable(trait):
     """Whether a trait is valid and its value needs no conversion.
 
     Most traits arrive this way (a string trait as a short str, an
-    integer as an int...): they are kept as they are, which costs a fifth
-    of checking and converting them. Text is checked for surrogates as
-    has_surrogate() does, ASCII text at no cost.
+    integer as an int...): they are kept as they are, which costs far
+    less than checking and converting them. Text is checked for
+    surrogates as has_surrogate() does, ASCII text at no cost.
     """
     storable = _STORABLE_VALUE.get(trait.dtype)
     name = trait.name

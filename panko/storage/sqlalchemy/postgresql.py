@@ -1,10 +1,10 @@
 """PostgreSQL's write path: a batch of events as COPY, through psycopg.
 
-COPY takes rows with the least work at both ends (a third less CPU per
-event than one INSERT statement fed with JSON documents, the previous
-way). Its statements go to psycopg directly, past the engine's error
-handlers, so this module maps psycopg's errors to the oslo.db exceptions
-SQLAlchemy would have raised.
+COPY takes rows with the least work at both ends, less than one INSERT
+statement fed with JSON documents (the previous way). Its statements go
+to psycopg directly, past the engine's error handlers, so this module
+maps psycopg's errors to the oslo.db exceptions SQLAlchemy would have
+raised.
 
 psycopg is imported only when a batch is written: a MySQL- or SQLite-only
 deployment does not need it installed.

@@ -2,10 +2,8 @@
 
 PostgreSQL checks a foreign key with a trigger that looks up and locks the
 referenced row, once per inserted row: 16 look-ups for a typical event,
-a quarter of the server's work when recording events (measured with the
-benchmark's generator, batches of 100: 230 microseconds of server time
-per event with the keys, 165 without). Deleting an event ran four more
-look-ups, one per trait table.
+a large share of the server's work when recording events. Deleting an
+event ran four more look-ups, one per trait table.
 
 The driver keeps the reference intact itself: a batch's trait rows are
 copied in the transaction that copies their events, with the ids it has
