@@ -1,7 +1,8 @@
 """The SQL driver: PostgreSQL, MySQL/MariaDB and SQLite.
 
 A batch's rows (``sqlalchemy/rows.py``) go by COPY on PostgreSQL with
-psycopg (``sqlalchemy/postgresql.py``), by INSERT elsewhere.
+psycopg (``sqlalchemy/postgresql.py``, with the connections' set-up
+only PostgreSQL needs), by INSERT elsewhere.
 """
 
 import contextlib
@@ -25,7 +26,7 @@ from panko.storage import base
 from panko.storage import models
 from panko.storage.sqlalchemy import errors
 from panko.storage.sqlalchemy import migration
-from panko.storage.sqlalchemy import postgresql as copy_path
+from panko.storage.sqlalchemy import postgresql as pg
 from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
 
@@ -120,18 +121,6 @@ def _insert_events(conn, rows):
     ).all())
 
 
-def _without_parallel_plans(dbapi_connection, connection_record):
-    """Keep PostgreSQL from planning parallel workers for our queries.
-
-    Every query panko issues reads a bounded number of rows through
-    indexes; the planner still picks a parallel plan for the traits of a
-    page, whose worker start-up costs more than the query itself.
-    """
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute('SET max_parallel_workers_per_gather = 0')
-    dbapi_connection.commit()
-
-
 def _bound_statements(engine, seconds):
     """Have the database cancel statements that run over ``seconds``.
 
@@ -223,7 +212,8 @@ class Connection(base.Connection):
         if query_timeout:
             _bound_statements(self._engine, query_timeout)
         if self._engine.dialect.name == 'postgresql':
-            sa.event.listen(self._engine, 'connect', _without_parallel_plans)
+            sa.event.listen(self._engine, 'connect',
+                            pg.without_parallel_plans)
         if self._engine.dialect.name == 'mysql':
             # As on PostgreSQL: a batch must see the event types that a
             # concurrent writer has just committed, which MySQL's default
@@ -327,7 +317,7 @@ class Connection(base.Connection):
         type_ids = self._get_event_type_ids(
             conn, {event.event_type for event in events})
         if conn.dialect.driver == 'psycopg':
-            stored = copy_path.copy_batch(conn, events, type_ids)
+            stored = pg.copy_batch(conn, events, type_ids)
         else:
             stored = self._insert_batch(conn, events, type_ids)
         new = [event for event in events if event.message_id in stored]

@@ -1,5 +1,6 @@
-"""PostgreSQL's write path: a batch of events as COPY, through psycopg.
+"""What only PostgreSQL does: COPY batches, and a connection set-up.
 
+PostgreSQL's write path is a batch of events as COPY, through psycopg.
 COPY takes rows with the least work at both ends, less than one INSERT
 statement fed with JSON documents (the previous way). Its statements go
 to psycopg directly, past the engine's error handlers, so this module
@@ -86,3 +87,16 @@ def _as_db_error(error):
     if isinstance(error, psycopg.OperationalError):
         return db_exc.DBConnectionError(error)
     return db_exc.DBError(error)
+
+
+def without_parallel_plans(dbapi_connection, connection_record):
+    """Keep PostgreSQL from planning parallel workers for our queries.
+
+    Every query panko issues reads a bounded number of rows through
+    indexes; the planner still picks a parallel plan for the traits of a
+    page, whose worker start-up costs more than the query itself. A
+    ``connect`` event listener of the engine.
+    """
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute('SET max_parallel_workers_per_gather = 0')
+    dbapi_connection.commit()
