@@ -14,6 +14,8 @@ import reprlib
 
 #: Characters of a value ``brief`` keeps.
 BRIEF_LENGTH = 100
+#: Characters of a value's repr ``shown`` keeps.
+SHOWN_LENGTH = 80
 #: Longest reason given for a rejection: values quoted in it are cut short.
 REASON_LENGTH = 300
 
@@ -88,6 +90,17 @@ def brief(value, limit=BRIEF_LENGTH):
         return value
     text = repr(value[:limit])
     return text + '...' if len(value) > limit else text
+
+
+def shown(value, limit=SHOWN_LENGTH):
+    """The start of ``value``'s repr, as a rejection reason quotes it.
+
+    Unlike ``brief``, a string is always in quotes (``'12'`` is not
+    ``12``). The reason itself goes through ``reason`` (or ``printable``)
+    before it reaches a log line or a column.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + '...'
 
 
 def reason(error):

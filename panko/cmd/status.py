@@ -10,13 +10,10 @@ from oslo_config import cfg
 from oslo_policy import policy
 from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
-import sqlalchemy as sa
 
 from panko import service
 from panko import storage
 from panko.api import policies
-from panko.storage import impl_sqlalchemy
-from panko.storage.sqlalchemy import migration
 
 Code = upgradecheck.Code
 Result = upgradecheck.Result
@@ -30,11 +27,6 @@ def _referenced_rules(check):
         yield from _referenced_rules(child)
     if isinstance(check, policy.NotCheck):
         yield from _referenced_rules(check.rule)
-
-
-def _has_panko10_tables(engine):
-    """Whether Panko 10's dbsync, which stamped no revision, made it."""
-    return sa.inspect(engine).has_table('event')
 
 
 class Checks(upgradecheck.UpgradeCommands):
@@ -65,24 +57,24 @@ class Checks(upgradecheck.UpgradeCommands):
             return Result(Code.FAILURE,
                           'Cannot check the schema, the storage is not '
                           'reachable: %s' % e)
-        if not isinstance(connection, impl_sqlalchemy.Connection):
+        schema = connection.schema_status()
+        if schema is None:
             return Result(Code.SUCCESS,
                           'Skipped: the %s driver has no versioned schema.'
                           % type(connection).__module__)
-        current = migration.current_revision(connection.engine)
-        head = migration.head_revision()
-        if current is None and _has_panko10_tables(connection.engine):
+        if schema.panko10:
             return Result(Code.FAILURE,
                           'The database has the schema of Panko 10: run '
                           'panko-dbsync to upgrade it in place.')
-        if current is None:
+        if schema.current is None:
             return Result(Code.FAILURE,
                           'The database has no panko schema: run '
                           'panko-dbsync.')
-        if current != head:
+        if schema.current != schema.head:
             return Result(Code.FAILURE,
                           'The schema is at revision %s, this release '
-                          'needs %s: run panko-dbsync.' % (current, head))
+                          'needs %s: run panko-dbsync.'
+                          % (schema.current, schema.head))
         return Result(Code.SUCCESS)
 
     def _check_policy_file(self):

@@ -1,7 +1,7 @@
 """The interface every storage driver implements."""
 
 import abc
-import copy
+import dataclasses
 import datetime
 import json
 
@@ -10,20 +10,14 @@ from oslo_utils import timeutils
 
 from panko import safe_text
 from panko import scrub
+from panko import storage
 from panko.storage import models
 
 LOG = log.getLogger(__name__)
 
-
-def update_nested(original, updates):
-    """A deep copy of ``original`` with the nested dict ``updates`` merged."""
-    merged = copy.deepcopy(original)
-    for key, value in updates.items():
-        if isinstance(value, dict):
-            merged[key] = update_nested(merged.get(key, {}), value)
-        else:
-            merged[key] = value
-    return merged
+#: Events deleted per batch (a transaction, a round trip) by
+#: clear_expired_data.
+EXPIRY_CHUNK = 1000
 
 
 def dead_letter_fields(letter):
@@ -78,6 +72,49 @@ def dead_letter_from_fields(letter_id, fields):
         kind=fields['kind'], message_id=fields['message_id'],
         reason=fields['reason'], truncated=bool(fields['truncated']),
         payload=text if fields['truncated'] else json.loads(text))
+
+
+def after_marker(marker, values, order):
+    """The keyset condition "comes after the marker event", to translate.
+
+    ``order`` is Pagination.sort_order(); ``values`` the marker event's
+    value of each of its keys, or None when the driver found no event
+    ``marker`` among those the caller may see (so that a marker cannot
+    probe for other projects' events): InvalidMarker then.
+
+    Returns ``(leading, alternatives)`` of ``(key, op, value)``
+    comparisons, ``op`` one of TraitFilter.OPERATORS: an event comes
+    after the marker when it satisfies ``leading`` and every comparison
+    of one of the ``alternatives``. ``leading`` is redundant with the
+    alternatives, but gives the database index bounds on the first sort
+    key.
+    """
+    if values is None:
+        raise storage.InvalidMarker('marker %s not found' % marker)
+    alternatives = []
+    for position, (key, direction) in enumerate(order):
+        ties = [(tied, 'eq', values[tied]) for tied, _ in order[:position]]
+        beyond = (key, 'gt' if direction == 'asc' else 'lt', values[key])
+        alternatives.append(ties + [beyond])
+    first_key, first_direction = order[0]
+    leading = (first_key, 'ge' if first_direction == 'asc' else 'le',
+               values[first_key])
+    return leading, alternatives
+
+
+@dataclasses.dataclass(frozen=True)
+class SchemaStatus:
+    """Where a database's versioned schema stands against this release.
+
+    ``current`` is the revision the database is at, None when it has
+    none; ``head`` the revision this release needs; ``panko10`` whether
+    a database without a revision holds the tables of Panko 10, which
+    stamped none (panko-dbsync adopts them).
+    """
+
+    current: str
+    head: str
+    panko10: bool = False
 
 
 class Connection(metaclass=abc.ABCMeta):
@@ -137,6 +174,17 @@ class Connection(metaclass=abc.ABCMeta):
     def upgrade(self):
         """Create the schema, or migrate it to the newest version."""
 
+    def schema_status(self):
+        """Where the database's schema stands, for panko-status.
+
+        A driver whose schema has revisions that ``upgrade`` migrates
+        through returns a :class:`SchemaStatus`, read without changing
+        anything. A driver without a versioned schema returns None, the
+        default: MongoDB's ``upgrade`` only creates indexes, and the log
+        driver stores nothing.
+        """
+        return None
+
     @abc.abstractmethod
     def clear(self):
         """Delete every event and dead letter (tests and benchmarks only)."""
@@ -176,12 +224,45 @@ class Connection(metaclass=abc.ABCMeta):
     def get_traits(self, event_type, trait_name=None):
         """Return every Trait of the events of a type, maybe one name."""
 
-    @abc.abstractmethod
     def clear_expired_data(self, ttl, max_count=0):
         """Delete events older than ``ttl`` seconds, ``max_count`` at most.
 
-        Returns the number of events deleted.
+        Returns the number of events deleted. The oldest go first, in
+        batches of EXPIRY_CHUNK that the driver's
+        :meth:`_delete_expired_events` deletes, so that a large backlog
+        never makes one giant transaction; then the driver's
+        :meth:`_delete_unused_event_types` tidies up after them.
         """
+        cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
+        deleted = 0
+        while not max_count or deleted < max_count:
+            limit = EXPIRY_CHUNK
+            if max_count:
+                limit = min(limit, max_count - deleted)
+            count = self._delete_expired_events(cutoff, limit)
+            if count is None:
+                break
+            deleted += count
+        types_removed = self._delete_unused_event_types()
+        LOG.info('Expired %d events generated before %s; removed %d event '
+                 'types left without events', deleted, cutoff, types_removed)
+        return deleted
+
+    def _delete_expired_events(self, cutoff, limit):
+        """Delete the ``limit`` oldest events generated before ``cutoff``.
+
+        Returns how many were deleted, or None when no such event was
+        left, which ends clear_expired_data. A driver that stores events
+        implements it (and the next method).
+        """
+        raise NotImplementedError
+
+    def _delete_unused_event_types(self):
+        """Forget what is recorded of event types left without events.
+
+        Returns how many event types were left without events.
+        """
+        raise NotImplementedError
 
     # Dead letters
 

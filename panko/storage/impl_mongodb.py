@@ -53,7 +53,6 @@ import time
 
 import bson
 from oslo_log import log
-from oslo_utils import timeutils
 import pymongo
 from pymongo import errors
 
@@ -65,9 +64,6 @@ from panko.storage import models
 LOG = log.getLogger(__name__)
 
 EPOCH = datetime.datetime(1970, 1, 1)
-
-#: Traits copied into top-level fields, for the access restriction.
-OWNER_FIELDS = ('project_id', 'user_id')
 
 #: The sort keys of a listing, as document fields.
 SORT_FIELDS = {'generated': 'generated', 'message_id': '_id'}
@@ -82,9 +78,6 @@ DUPLICATE_KEY = 11000
 #: (or no longer) the primary.
 TRANSIENT_CODES = frozenset((50, 91, 189, 262, 10107, 11600, 11602,
                              13435, 13436))
-
-#: Events deleted per round trip by clear_expired_data.
-EXPIRY_CHUNK = 1000
 
 #: Seconds a process trusts its memory of the recorded trait types: the
 #: expirer of another process may remove those of an event type that ran
@@ -142,6 +135,12 @@ def _trait_from_element(element):
     if dtype == models.Trait.DATETIME_TYPE:
         value = from_micros(value)
     return models.Trait(element['n'], dtype, value)
+
+
+def _sort_key_query(comparisons):
+    """(key, op, value) comparisons of sort keys as one query document."""
+    return {SORT_FIELDS[key]: value if op == 'eq' else {_OPERATORS[op]: value}
+            for key, op, value in comparisons}
 
 
 def _duplicate_key_errors(bulk_error):
@@ -317,10 +316,7 @@ class Connection(base.Connection):
                        for trait in event.traits],
             'raw': event.raw_json,
         }
-        for name in OWNER_FIELDS:
-            trait = event.trait(name)
-            is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
-            document[name] = trait.value if is_text else None
+        document.update(event.owner())
         try:
             size = len(bson.encode(document))
         except (bson.errors.BSONError, ValueError, OverflowError) as e:
@@ -453,29 +449,18 @@ class Connection(base.Connection):
     def _after_marker(self, owner, marker, order):
         """The keyset conditions "comes after the marker event".
 
-        The marker must be an event the caller may see, so that it cannot
-        be used to probe for other projects' events.
+        The marker is looked up among the events the caller may see; see
+        base.after_marker.
         """
         found = self._events.find_one(
             {'$and': [{'_id': marker}] + owner},
             projection={'generated': True}, max_time_ms=self._max_time_ms)
-        if found is None:
-            raise storage.InvalidMarker('marker %s not found' % marker)
-        values = {'generated': found['generated'], 'message_id': marker}
-        alternatives = []
-        for position, (key, direction) in enumerate(order):
-            condition = {SORT_FIELDS[tied]: values[tied]
-                         for tied, _ in order[:position]}
-            beyond = '$gt' if direction == 'asc' else '$lt'
-            condition[SORT_FIELDS[key]] = {beyond: values[key]}
-            alternatives.append(condition)
-        first_key, first_direction = order[0]
-        # Redundant with the alternatives, but gives the server index
-        # bounds on the first sort key.
-        leading = {SORT_FIELDS[first_key]: {
-            '$gte' if first_direction == 'asc' else '$lte':
-                values[first_key]}}
-        return [leading, {'$or': alternatives}]
+        values = None if found is None else {
+            'generated': found['generated'], 'message_id': marker}
+        leading, alternatives = base.after_marker(marker, values, order)
+        return [_sort_key_query([leading]),
+                {'$or': [_sort_key_query(alternative)
+                         for alternative in alternatives]}]
 
     def get_event_types(self):
         with self._errors():
@@ -511,35 +496,26 @@ class Connection(base.Connection):
 
     # Retention
 
-    def clear_expired_data(self, ttl, max_count=0):
-        cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
-        deleted = 0
+    def _delete_expired_events(self, cutoff, limit):
         with self._errors():
-            while not max_count or deleted < max_count:
-                chunk = EXPIRY_CHUNK
-                if max_count:
-                    chunk = min(chunk, max_count - deleted)
-                expired = [document['_id'] for document in self._events.find(
-                    {'generated': {'$lt': to_micros(cutoff)}},
-                    projection={'_id': True}, sort=[('generated', 1)],
-                    limit=chunk)]
-                if not expired:
-                    break
-                deleted += self._events.delete_many(
-                    {'_id': {'$in': expired}}).deleted_count
-            types_removed = self._delete_unused_trait_types()
-        LOG.info('Expired %d events generated before %s; removed %d event '
-                 'types left without events', deleted, cutoff, types_removed)
-        return deleted
+            expired = [document['_id'] for document in self._events.find(
+                {'generated': {'$lt': to_micros(cutoff)}},
+                projection={'_id': True}, sort=[('generated', 1)],
+                limit=limit)]
+            if not expired:
+                return None
+            return self._events.delete_many(
+                {'_id': {'$in': expired}}).deleted_count
 
-    def _delete_unused_trait_types(self):
+    def _delete_unused_event_types(self):
         """Forget the trait types of event types without events."""
-        unused = (set(self._trait_types.distinct('event_type'))
-                  - set(self._events.distinct('event_type')))
-        if unused:
-            self._trait_types.delete_many(
-                {'event_type': {'$in': sorted(unused)}})
-            self._known_trait_types.clear()
+        with self._errors():
+            unused = (set(self._trait_types.distinct('event_type'))
+                      - set(self._events.distinct('event_type')))
+            if unused:
+                self._trait_types.delete_many(
+                    {'event_type': {'$in': sorted(unused)}})
+                self._known_trait_types.clear()
         return len(unused)
 
     # Dead letters

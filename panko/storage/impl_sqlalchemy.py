@@ -1,7 +1,11 @@
-"""The SQL driver: PostgreSQL, MySQL/MariaDB and SQLite."""
+"""The SQL driver: PostgreSQL, MySQL/MariaDB and SQLite.
+
+A batch's rows (``sqlalchemy/rows.py``) go by COPY on PostgreSQL with
+psycopg (``sqlalchemy/postgresql.py``, with the connections' set-up
+only PostgreSQL needs), by INSERT elsewhere.
+"""
 
 import contextlib
-import datetime
 import functools
 import json
 import operator
@@ -11,8 +15,6 @@ from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log
-from oslo_utils import timeutils
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -24,22 +26,11 @@ from panko.storage import base
 from panko.storage import models
 from panko.storage.sqlalchemy import errors
 from panko.storage.sqlalchemy import migration
+from panko.storage.sqlalchemy import postgresql as pg
+from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
 
 LOG = log.getLogger(__name__)
-
-TRAIT_TABLES = {
-    models.Trait.TEXT_TYPE: tables.trait_text,
-    models.Trait.INT_TYPE: tables.trait_int,
-    models.Trait.FLOAT_TYPE: tables.trait_float,
-    models.Trait.DATETIME_TYPE: tables.trait_datetime,
-}
-
-#: Traits copied into columns of ``event``, for the access restriction.
-OWNER_COLUMNS = ('project_id', 'user_id')
-
-#: Events deleted per transaction by clear_expired_data.
-EXPIRY_CHUNK = 1000
 
 #: Attempts at a batch that lost a race with another writer.
 WRITE_ATTEMPTS = 3
@@ -86,32 +77,12 @@ def _with_utf8mb4(url):
     return url
 
 
-def event_row(event, type_ids):
-    """The ``event`` row of a validated event, without its id."""
-    row = {'message_id': event.message_id,
-           'generated': event.generated,
-           'event_type_id': type_ids[event.event_type],
-           'raw': event.raw_json}
-    for name in OWNER_COLUMNS:
-        trait = event.trait(name)
-        is_text = trait is not None and trait.dtype == trait.TEXT_TYPE
-        row[name] = trait.value if is_text else None
-    return row
-
-
 def _raw_document(text):
     return json.loads(text) if text else {}
 
 
 def _raw_text(text):
     return text or '{}'
-
-
-def trait_rows(event, event_id):
-    """(dtype, row) for each trait of a validated event."""
-    return [(trait.dtype, {'event_id': event_id, 'key': trait.name,
-                           'value': trait.value})
-            for trait in event.traits]
 
 
 def _insert_trait_rows(conn, table, rows):
@@ -148,103 +119,6 @@ def _insert_events(conn, rows):
         sa.select(event.c.message_id, event.c.id).where(
             event.c.message_id.in_([row['message_id'] for row in rows]))
     ).all())
-
-
-#: The columns of ``event`` in the order _copy_batch sends them.
-COPY_EVENT_COLUMNS = ('id', 'message_id', 'generated', 'event_type_id',
-                      'raw') + OWNER_COLUMNS
-
-
-def _copy_batch(conn, events, type_ids):
-    """PostgreSQL with psycopg: COPY the new events; their message_ids.
-
-    COPY takes rows with the least work at both ends (a third less CPU
-    per event than one INSERT statement fed with JSON documents, the
-    previous way). It cannot skip rows, so the events already stored are
-    looked up first and their ids taken from the sequence; should a
-    concurrent writer store one of them meanwhile, the unique key refuses
-    the batch and _write_batch tries it again. The statements go to
-    psycopg directly, with the SQL drawn from nothing but constants.
-    """
-    try:
-        with conn.connection.dbapi_connection.cursor() as cursor:
-            cursor.execute('SELECT message_id FROM event '
-                           'WHERE message_id = ANY(%s)',
-                           ([event.message_id for event in events],))
-            existing = {message_id for message_id, in cursor}
-            new = [e for e in events if e.message_id not in existing]
-            if not new:
-                return set()
-            cursor.execute("SELECT nextval(pg_get_serial_sequence("
-                           "'event', 'id')) FROM generate_series(1, %s)",
-                           (len(new),))
-            ids = [event_id for event_id, in cursor]
-            event_rows, traits = _copy_rows(new, ids, type_ids)
-            _copy(cursor, 'event', COPY_EVENT_COLUMNS, event_rows)
-            for dtype, table in TRAIT_TABLES.items():
-                _copy(cursor, table.name, ('event_id', 'key', 'value'),
-                      traits[dtype])
-    except psycopg.Error as e:
-        raise _as_db_error(e) from e
-    return {e.message_id for e in new}
-
-
-def _copy_rows(events, ids, type_ids):
-    """The rows of ``event`` and of each trait table, as tuples."""
-    event_rows = []
-    for event_id, event in zip(ids, events, strict=True):
-        row = event_row(event, type_ids)
-        event_rows.append((event_id,) + tuple(
-            row[name] for name in COPY_EVENT_COLUMNS[1:]))
-    return event_rows, _trait_tuples(zip(ids, events, strict=True))
-
-
-def _trait_tuples(identified_events):
-    """{dtype: [(event_id, key, value)]} of (event_id, event) pairs."""
-    rows = {dtype: [] for dtype in TRAIT_TABLES}
-    for event_id, event in identified_events:
-        for trait in event.traits:
-            rows[trait.dtype].append((event_id, trait.name, trait.value))
-    return rows
-
-
-def _copy(cursor, table, columns, rows):
-    if rows:
-        with cursor.copy('COPY %s (%s) FROM STDIN'
-                         % (table, ', '.join(columns))) as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def _as_db_error(error):
-    """The oslo.db exception SQLAlchemy would have raised for ``error``.
-
-    COPY goes to psycopg directly, past the engine's error handlers.
-    """
-    if isinstance(error, psycopg.errors.UniqueViolation):
-        return db_exc.DBDuplicateEntry(inner_exception=error)
-    if isinstance(error, psycopg.errors.ForeignKeyViolation):
-        return db_exc.DBReferenceError(
-            error.diag.table_name, error.diag.constraint_name, None, None,
-            inner_exception=error)
-    if isinstance(error, psycopg.errors.DeadlockDetected):
-        return db_exc.DBDeadlock(error)
-    if isinstance(error, psycopg.OperationalError):
-        return db_exc.DBConnectionError(error)
-    return db_exc.DBError(error)
-
-
-def _without_parallel_plans(dbapi_connection, connection_record):
-    """Keep PostgreSQL from planning parallel workers for our queries.
-
-    Every query panko issues reads a bounded number of rows through
-    indexes; the planner still picks a parallel plan for the traits of a
-    page, whose worker start-up costs more than the query itself (20 ms
-    instead of 1 ms at 1,000,000 events on 2 cores).
-    """
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute('SET max_parallel_workers_per_gather = 0')
-    dbapi_connection.commit()
 
 
 def _bound_statements(engine, seconds):
@@ -284,7 +158,7 @@ def _sqlite_deadline(seconds, conn, cursor, statement, parameters, context,
 
 #: Index of each type's value column in a row of _traits_query.
 _VALUE_COLUMN = {dtype: 3 + position
-                 for position, dtype in enumerate(TRAIT_TABLES)}
+                 for position, dtype in enumerate(rows.TRAIT_TABLES)}
 _BY_NAME = operator.attrgetter('name')
 
 
@@ -306,10 +180,10 @@ def _traits_query(dialect_name):
         typed_null = sa.type_coerce
         ids = sa.bindparam('event_ids', expanding=True)
     selects = []
-    for dtype, table in TRAIT_TABLES.items():
+    for dtype, table in rows.TRAIT_TABLES.items():
         values = [table.c.value if other == dtype
                   else typed_null(sa.null(), other_table.c.value.type)
-                  for other, other_table in TRAIT_TABLES.items()]
+                  for other, other_table in rows.TRAIT_TABLES.items()]
         in_page = (table.c.event_id == sa.any_(ids)
                    if dialect_name == 'postgresql'
                    else table.c.event_id.in_(ids))
@@ -338,7 +212,8 @@ class Connection(base.Connection):
         if query_timeout:
             _bound_statements(self._engine, query_timeout)
         if self._engine.dialect.name == 'postgresql':
-            sa.event.listen(self._engine, 'connect', _without_parallel_plans)
+            sa.event.listen(self._engine, 'connect',
+                            pg.without_parallel_plans)
         if self._engine.dialect.name == 'mysql':
             # As on PostgreSQL: a batch must see the event types that a
             # concurrent writer has just committed, which MySQL's default
@@ -352,7 +227,7 @@ class Connection(base.Connection):
 
     @property
     def engine(self):
-        """The SQLAlchemy engine, for checks that read the schema."""
+        """The SQLAlchemy engine, for tests and tools that read the tables."""
         return self._engine
 
     @contextlib.contextmanager
@@ -380,6 +255,13 @@ class Connection(base.Connection):
 
     def upgrade(self):
         migration.upgrade(self._engine)
+
+    def schema_status(self):
+        current = migration.current_revision(self._engine)
+        return base.SchemaStatus(
+            current=current, head=migration.head_revision(),
+            panko10=(current is None
+                     and sa.inspect(self._engine).has_table('event')))
 
     def clear(self):
         with self._connect(transaction=True) as conn:
@@ -435,7 +317,7 @@ class Connection(base.Connection):
         type_ids = self._get_event_type_ids(
             conn, {event.event_type for event in events})
         if conn.dialect.driver == 'psycopg':
-            stored = _copy_batch(conn, events, type_ids)
+            stored = pg.copy_batch(conn, events, type_ids)
         else:
             stored = self._insert_batch(conn, events, type_ids)
         new = [event for event in events if event.message_id in stored]
@@ -455,12 +337,13 @@ class Connection(base.Connection):
         if not new:
             return set()
         event_ids = _insert_events(
-            conn, [event_row(event, type_ids) for event in new])
-        rows = _trait_tuples((event_ids[event.message_id], event)
-                             for event in new)
-        for dtype, table_rows in rows.items():
+            conn, [rows.event_row(event, type_ids) for event in new])
+        traits = rows.trait_tuples((event_ids[event.message_id], event)
+                                   for event in new)
+        for dtype, table_rows in traits.items():
             if table_rows:
-                _insert_trait_rows(conn, TRAIT_TABLES[dtype], table_rows)
+                _insert_trait_rows(conn, rows.TRAIT_TABLES[dtype],
+                                   table_rows)
         return set(event_ids)
 
     def _insert_ignoring_duplicates(self, conn, table, rows):
@@ -559,12 +442,12 @@ class Connection(base.Connection):
     @staticmethod
     def _trait_condition(trait_filter):
         compare = _COMPARATORS[trait_filter.op]
-        if (trait_filter.name in OWNER_COLUMNS
+        if (trait_filter.name in rows.OWNER_COLUMNS
                 and trait_filter.dtype == models.Trait.TEXT_TYPE):
             # Same values as the trait, but indexed with the listing order.
             return compare(tables.event.c[trait_filter.name],
                            trait_filter.value)
-        table = TRAIT_TABLES[trait_filter.dtype]
+        table = rows.TRAIT_TABLES[trait_filter.dtype]
         return tables.event.c.id.in_(
             sa.select(table.c.event_id).where(
                 table.c.key == trait_filter.name,
@@ -592,31 +475,23 @@ class Connection(base.Connection):
     def _after_marker(conn, owner_branches, marker, order):
         """The keyset condition "comes after the marker event".
 
-        The marker must be an event the caller may see, so that it cannot
-        be used to probe for other projects' events.
+        The marker is looked up among the events the caller may see; see
+        base.after_marker.
         """
         event = tables.event
         row = conn.execute(
             sa.select(event.c.generated, event.c.message_id).where(
                 event.c.message_id == marker, sa.or_(*owner_branches))
         ).first()
-        if row is None:
-            raise storage.InvalidMarker('marker %s not found' % marker)
-        values = row._mapping
-        alternatives = []
-        for position, (key, direction) in enumerate(order):
-            column = event.c[key]
-            beyond = (column > values[key] if direction == 'asc'
-                      else column < values[key])
-            ties = [event.c[k] == values[k] for k, _ in order[:position]]
-            alternatives.append(sa.and_(*ties, beyond))
-        first_key, first_direction = order[0]
-        # Redundant with the alternatives, but lets every engine use an
-        # index range scan on the first sort key.
-        leading = (event.c[first_key] >= values[first_key]
-                   if first_direction == 'asc'
-                   else event.c[first_key] <= values[first_key])
-        return sa.and_(leading, sa.or_(*alternatives))
+        leading, alternatives = base.after_marker(
+            marker, None if row is None else row._mapping, order)
+
+        def compared(key, op, value):
+            return _COMPARATORS[op](event.c[key], value)
+
+        return sa.and_(compared(*leading), sa.or_(*(
+            sa.and_(*(compared(*comparison) for comparison in alternative))
+            for alternative in alternatives)))
 
     @staticmethod
     def _page_query(conditions, owner_branches, order, limit):
@@ -624,8 +499,8 @@ class Connection(base.Connection):
 
         The page is chosen from ``event`` alone and joined to
         ``event_type`` afterwards: with the join inside, MariaDB reads
-        the event types first and sorts every event (3 s at 100,000
-        events) instead of reading the page in index order.
+        the event types first and sorts every event instead of reading
+        the page in index order.
         """
         event, event_type = tables.event, tables.event_type
 
@@ -663,7 +538,7 @@ class Connection(base.Connection):
         if not event_ids:
             return {}
         traits = {}
-        # One fetchall: row by row costs as much again for a page.
+        # One fetchall: row by row costs more.
         rows = conn.execute(_traits_query(conn.dialect.name),
                             {'event_ids': list(event_ids)}).all()
         # Indexing the rows costs less than unpacking them: 1,600 a page.
@@ -695,7 +570,7 @@ class Connection(base.Connection):
         event, types = tables.event, tables.event_type
         traits = []
         with self._connect() as conn:
-            for dtype, table in TRAIT_TABLES.items():
+            for dtype, table in rows.TRAIT_TABLES.items():
                 query = sa.select(table.c.key, table.c.value).join(
                     event, event.c.id == table.c.event_id).join(
                     types, types.c.id == event.c.event_type_id).where(
@@ -708,36 +583,20 @@ class Connection(base.Connection):
 
     # Retention
 
-    def clear_expired_data(self, ttl, max_count=0):
-        cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
-        deleted = 0
-        while not max_count or deleted < max_count:
-            chunk = EXPIRY_CHUNK
-            if max_count:
-                chunk = min(chunk, max_count - deleted)
-            count = self._delete_events_before(cutoff, chunk)
-            if not count:
-                break
-            deleted += count
-        types_removed = self._delete_unused_event_types()
-        LOG.info('Expired %d events generated before %s; removed %d event '
-                 'types left without events', deleted, cutoff, types_removed)
-        return deleted
-
     @oslo_db_api.wrap_db_retry(max_retries=WRITE_ATTEMPTS,
                                retry_on_deadlock=True)
-    def _delete_events_before(self, cutoff, count):
+    def _delete_expired_events(self, cutoff, limit):
         event = tables.event
         with self._connect(transaction=True) as conn:
             ids = list(conn.scalars(
                 sa.select(event.c.id).where(event.c.generated < cutoff)
-                .order_by(event.c.generated).limit(count)))
+                .order_by(event.c.generated).limit(limit)))
             if ids:
-                for table in TRAIT_TABLES.values():
+                for table in rows.TRAIT_TABLES.values():
                     conn.execute(table.delete().where(
                         table.c.event_id.in_(ids)))
                 conn.execute(event.delete().where(event.c.id.in_(ids)))
-        return len(ids)
+        return len(ids) or None
 
     @oslo_db_api.wrap_db_retry(
         max_retries=WRITE_ATTEMPTS, retry_on_deadlock=True,
@@ -813,6 +672,7 @@ class Connection(base.Connection):
             ids = list(ids)
             return sum(
                 conn.execute(dead_letter.delete().where(
-                    dead_letter.c.id.in_(ids[start:start + EXPIRY_CHUNK]))
+                    dead_letter.c.id.in_(
+                        ids[start:start + base.EXPIRY_CHUNK]))
                 ).rowcount
-                for start in range(0, len(ids), EXPIRY_CHUNK))
+                for start in range(0, len(ids), base.EXPIRY_CHUNK))

@@ -1,12 +1,17 @@
 """Fill a store to N events quickly, with exactly what record_events writes.
 
-Rows are built by the SQL driver's own functions (``event_row``,
-``trait_rows``) from validated events, in worker processes, a block of
-the generator at a time, and sent in bulk: COPY on PostgreSQL, LOAD DATA
-LOCAL INFILE on MariaDB/MySQL, multi-row INSERTs on SQLite. On an empty
-PostgreSQL store the secondary indexes are dropped first and built once at
-the end. The store must hold the first events of the same seed (or none):
-loading 1,000,000 after 100,000 adds the 900,000 that follow.
+Worker processes validate the generator's events, BLOCKS_PER_TASK blocks
+at a time, and build their rows with the SQL driver's row builders
+(``panko.storage.sqlalchemy.rows``: ``event_row``, ``trait_tuples``),
+giving each event the next id. The rows are sent in bulk, in one
+transaction: COPY on PostgreSQL and LOAD DATA LOCAL INFILE on
+MariaDB/MySQL, both of tab-separated text, and executemany INSERTs on
+SQLite. On an empty PostgreSQL store the secondary indexes are dropped
+first and built once at the end. Last, the trait types of the events are
+recorded, the event types without events (of the generator's, all
+created first) removed, and the tables analysed. The store must hold the
+first events of the same seed, whole blocks of them (or none): loading
+1,000,000 after 100,000 adds the 900,000 that follow.
 """
 
 import contextlib
@@ -22,13 +27,15 @@ import sqlalchemy as sa
 
 from bench import databases
 from bench import generator
-from panko.storage import impl_sqlalchemy
+from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
 
 #: Generator blocks handed to a worker at a time.
 BLOCKS_PER_TASK = 10
-TABLES = [tables.event] + [impl_sqlalchemy.TRAIT_TABLES[dtype]
-                           for dtype in sorted(impl_sqlalchemy.TRAIT_TABLES)]
+TABLES = [tables.event] + [rows.TRAIT_TABLES[dtype]
+                           for dtype in sorted(rows.TRAIT_TABLES)]
+#: The columns of rows.trait_tuples' rows.
+TRAIT_COLUMNS = ('event_id', 'key', 'value')
 
 
 def run(url, count, seed, workers=2):
@@ -97,10 +104,12 @@ def _register_event_types(db):
 
 
 def _make_rows(seed, count, id_offset, type_ids, engine, task):
-    """The rows of blocks [start, end), as bulk-load text per table."""
+    """The rows of blocks [start, end): {table: (columns, rows)}.
+
+    The rows of a table are tuples on SQLite, bulk-load text elsewhere.
+    """
     start, end = task
-    rows = {table.name: [] for table in TABLES}
-    kinds = set()
+    events, identified, kinds = [], [], set()
     number = start * generator.BLOCK_SIZE
     for block in range(start, end):
         for event in generator.make_block(seed, block):
@@ -108,27 +117,25 @@ def _make_rows(seed, count, id_offset, type_ids, engine, task):
                 break
             event = event.validated()
             event_id = number + id_offset + 1
-            row = impl_sqlalchemy.event_row(event, type_ids)
-            row['id'] = event_id
-            rows['event'].append(row)
-            for dtype, trait_row in impl_sqlalchemy.trait_rows(event,
-                                                               event_id):
-                rows[impl_sqlalchemy.TRAIT_TABLES[dtype].name].append(
-                    trait_row)
-                kinds.add((type_ids[event.event_type], trait_row['key'],
-                           dtype))
+            events.append(dict(rows.event_row(event, type_ids), id=event_id))
+            identified.append((event_id, event))
+            kinds.update((type_ids[event.event_type], trait.name, trait.dtype)
+                         for trait in event.traits)
             number += 1
-    if engine == 'sqlite':
-        return rows, kinds
-    return {name: _as_text(table_rows) for name, table_rows in rows.items()
+    chunks = {tables.event.name: (tuple(events[0]),
+                                  [tuple(row.values()) for row in events])}
+    for dtype, table_rows in rows.trait_tuples(identified).items():
+        chunks[rows.TRAIT_TABLES[dtype].name] = (TRAIT_COLUMNS, table_rows)
+    return {name: (columns, table_rows if engine == 'sqlite'
+                   else _as_text(table_rows))
+            for name, (columns, table_rows) in chunks.items()
             if table_rows}, kinds
 
 
-def _as_text(rows):
+def _as_text(table_rows):
     """Tab-separated lines, the text format of COPY and LOAD DATA."""
-    names = list(rows[0])
-    lines = ['\t'.join(_field(row[name]) for name in names) for row in rows]
-    return names, ('\n'.join(lines) + '\n').encode()
+    lines = ['\t'.join(_field(value) for value in row) for row in table_rows]
+    return ('\n'.join(lines) + '\n').encode()
 
 
 def _field(value):
@@ -184,8 +191,11 @@ def _load_data_writer(db):
 def _insert_writer(db):
     by_name = {table.name: table for table in TABLES}
     with db.begin() as conn:
-        def write(table, rows):
-            conn.execute(by_name[table].insert(), rows)
+        def write(table, chunk):
+            names, table_rows = chunk
+            conn.execute(by_name[table].insert(),
+                         [dict(zip(names, row, strict=True))
+                          for row in table_rows])
         yield write
 
 

@@ -20,10 +20,11 @@ upgraded in place) and adds what its queries lacked:
 and its payload ASCII JSON text, so no engine or charset refuses one.
 
 On PostgreSQL the trait tables have no primary key but an index on
-``event_id`` alone, a third of the size (see the migration
+``event_id`` alone, much smaller (see the migration
 ``b1_pg_trait_event_id_index``), and no foreign key to ``event``, whose
-per-row check cost a quarter of the server's work when recording events
-(``c1_pg_trait_no_event_fk``: the driver keeps the reference itself); the
+per-row check was a large share of the server's work when recording
+events (``c1_pg_trait_no_event_fk``: the driver keeps the reference
+itself); the
 metadata below describes the other engines' keys, which queries do not
 depend on.
 

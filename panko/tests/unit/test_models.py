@@ -50,9 +50,17 @@ def test_convert_value_refuses_what_does_not_fit(dtype, value):
 def test_type_names_round_trip():
     for dtype, name in T.TYPE_NAMES.items():
         assert T.type_from_name(name) == dtype
-        assert T('x', dtype, None).type_name == name
     with pytest.raises(KeyError):
         T.type_from_name('boolean')
+
+
+def test_owner_takes_the_string_owner_traits():
+    event = models.Event('m', 'e', '2026-01-01T00:00:00', [
+        T('project_id', T.TEXT_TYPE, 'p1'), T('user_id', T.INT_TYPE, 7),
+        T('name', T.TEXT_TYPE, 'vm')])
+    assert event.owner() == {'project_id': 'p1', 'user_id': None}
+    assert models.Event('m', 'e', '2026-01-01T00:00:00', []).owner() == {
+        'project_id': None, 'user_id': None}
 
 
 def test_validated_keeps_the_last_value_of_a_repeated_trait():
@@ -214,6 +222,15 @@ def test_datetimes_are_read_in_every_iso8601_form(text, expected):
 def test_datetimes_that_are_not_iso8601_are_refused(text):
     with pytest.raises(ValueError):
         models.normalize_datetime(text)
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('12', "'12'"),
+    (12, '12'),
+    ('x' * 100, "'" + 'x' * 79 + '...'),
+])
+def test_shown_quotes_the_start_of_the_repr(value, expected):
+    assert safe_text.shown(value) == expected
 
 
 @pytest.mark.parametrize('text, limit, expected', [

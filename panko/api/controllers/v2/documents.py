@@ -48,8 +48,8 @@ def event_json(document):
 
     ``raw`` is the last member and its text is what ``json.dumps`` wrote
     when the event was recorded, so it is appended as it is: decoding and
-    encoding it again would give the same text, for 1.3 ms of CPU per
-    page of 100 events.
+    encoding it again would give the same text, at a cost in CPU for
+    every page.
     """
     members = json.dumps({key: document[key] for key in _EVENT_MEMBERS})
     return '%s, "raw": %s}' % (members[:-1], document['raw'])

@@ -8,13 +8,15 @@ tabs and newlines are its delimiters and escapes).
 import collections
 import datetime
 import math
+import subprocess
+import sys
 
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from panko import storage
-from panko.storage import impl_sqlalchemy
 from panko.storage import models
+from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
 from panko.tests import backends
 
@@ -129,7 +131,7 @@ def test_trait_rows_come_and_go_with_their_event(empty_database_url):
 def trait_rows_per_event(conn):
     counts = collections.Counter()
     with conn.engine.connect() as c:
-        for table in impl_sqlalchemy.TRAIT_TABLES.values():
+        for table in rows.TRAIT_TABLES.values():
             counts.update(c.scalars(
                 sa.select(tables.event.c.message_id).join(
                     table, table.c.event_id == tables.event.c.id)))
@@ -141,4 +143,40 @@ def orphan_trait_rows(conn):
         return sum(c.scalar(
             sa.select(sa.func.count()).select_from(table).where(
                 ~table.c.event_id.in_(sa.select(tables.event.c.id))))
-            for table in impl_sqlalchemy.TRAIT_TABLES.values())
+            for table in rows.TRAIT_TABLES.values())
+
+
+#: Writes and reads an event of a SQLite store (the URL is argv[1]) with
+#: psycopg impossible to import.
+WITHOUT_PSYCOPG = """
+import datetime
+import sys
+
+sys.modules['psycopg'] = None
+
+from panko import service
+from panko import storage
+from panko.storage import impl_sqlalchemy
+from panko.storage import models
+
+url = sys.argv[1]
+conf = service.prepare_service([], config_files=[])
+conn = storage.get_connection(conf, url)
+assert isinstance(conn, impl_sqlalchemy.Connection)
+conn.upgrade()
+event = models.Event('m-1', 'compute.instance.update',
+                     datetime.datetime(2026, 3, 1),
+                     [models.Trait('project_id', models.Trait.TEXT_TYPE,
+                                   'p1')])
+assert conn.record_events([event]).stored == ['m-1']
+[stored] = conn.get_events(models.EventFilter(project_id='p1'))
+assert stored.message_id == 'm-1'
+"""
+
+
+def test_sqlite_store_works_without_psycopg(tmp_path):
+    """A MySQL- or SQLite-only install does not need psycopg."""
+    url = 'sqlite:///%s' % (tmp_path / 'panko.db')
+    process = subprocess.run([sys.executable, '-c', WITHOUT_PSYCOPG, url],
+                             capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from panko import storage
-from panko.storage import impl_sqlalchemy
 from panko.storage import models
+from panko.storage.sqlalchemy import postgresql
 from panko.tests import backends
 from panko.tests.functional.storage import test_storage
 
@@ -52,13 +52,13 @@ def connection_killed_mid_batch(engine_name, admin_url, monkeypatch):
     """
     killer = SessionKiller(engine_name, admin_url)
     if engine_name == 'postgresql':
-        copy = impl_sqlalchemy._copy
+        copy = postgresql._copy
 
         def killing_copy(cursor, table, columns, rows):
             if table == 'trait_int' and not killer.killed:
                 killer.kill(cursor.connection)
             return copy(cursor, table, columns, rows)
-        monkeypatch.setattr(impl_sqlalchemy, '_copy', killing_copy)
+        monkeypatch.setattr(postgresql, '_copy', killing_copy)
         hook = None
     else:
         def hook(conn, cursor, statement, parameters, context, executemany):

@@ -1,14 +1,12 @@
 """PostgreSQL: index trait rows by event_id alone, not (event_id, key).
 
 On PostgreSQL a primary key is one more B-tree beside the table, and the
-trait tables' (event_id, key) keys repeat every trait name: 520 bytes per
-event of typical OpenStack events (16 traits), a seventh of the store.
-An index on event_id alone serves the only look-up that needs it (the
-traits of a page of events, and the deletion of expired events); its
-duplicates are deduplicated by PostgreSQL 13+, so it takes a third of the
-space and costs less to maintain. Measured with the benchmark's
-1,000,000 events: 3,862 bytes per event (tables and indexes) before,
-3,527 after. (key, value) stays indexed for trait filters.
+trait tables' (event_id, key) keys repeat every trait name, a good part
+of the store for typical OpenStack events (16 traits). An index on
+event_id alone serves the only look-up that needs it (the traits of a
+page of events, and the deletion of expired events); its duplicates are
+deduplicated by PostgreSQL 13+, so it takes much less space and costs
+less to maintain. (key, value) stays indexed for trait filters.
 
 The uniqueness of a name within an event is kept by the driver, which
 stores one trait per name. MySQL/MariaDB keep the primary key, which is

@@ -2,17 +2,17 @@
 
 PostgreSQL checks a foreign key with a trigger that looks up and locks the
 referenced row, once per inserted row: 16 look-ups for a typical event,
-a quarter of the server's work when recording events (measured with the
-benchmark's generator, batches of 100: 230 microseconds of server time
-per event with the keys, 165 without). Deleting an event ran four more
-look-ups, one per trait table.
+a large share of the server's work when recording events. Deleting an
+event ran four more look-ups, one per trait table.
 
-The driver keeps the reference intact itself: trait rows are written only
-by the statement that inserts their event (a join with the rows it
-inserted), and deleted with it in one transaction by the expirer; a trait
-row is never written for an existing event. An orphan could only come
-from a hand-made DELETE on ``event``; it would never be read (traits are
-always reached from their event, and event ids are never reused).
+The driver keeps the reference intact itself: a batch's trait rows are
+copied in the transaction that copies their events, with the ids it has
+just drawn from the event sequence for those events
+(panko/storage/sqlalchemy/postgresql.py), and the expirer deletes them
+with their event in one transaction; a trait row is never written for an
+event stored before. An orphan could only come from a hand-made DELETE on
+``event``; it would never be read (traits are always reached from their
+event, and event ids are never reused).
 
 MySQL/MariaDB and SQLite keep the keys: InnoDB checks them in the index
 it already maintains, at a small cost, and SQLite does not enforce them

@@ -1,0 +1,37 @@
+"""The rows a validated event becomes in the SQL tables.
+
+Both write paths (INSERT, and COPY on PostgreSQL) and the benchmark's
+bulk loader build their rows here, so that they store the same thing.
+"""
+
+from panko.storage import models
+from panko.storage.sqlalchemy import tables
+
+TRAIT_TABLES = {
+    models.Trait.TEXT_TYPE: tables.trait_text,
+    models.Trait.INT_TYPE: tables.trait_int,
+    models.Trait.FLOAT_TYPE: tables.trait_float,
+    models.Trait.DATETIME_TYPE: tables.trait_datetime,
+}
+
+#: Columns of ``event`` holding Event.owner(), for the access restriction.
+OWNER_COLUMNS = models.OWNER_TRAITS
+
+
+def event_row(event, type_ids):
+    """The ``event`` row of a validated event, without its id."""
+    row = {'message_id': event.message_id,
+           'generated': event.generated,
+           'event_type_id': type_ids[event.event_type],
+           'raw': event.raw_json}
+    row.update(event.owner())
+    return row
+
+
+def trait_tuples(identified_events):
+    """{dtype: [(event_id, key, value)]} of (event_id, event) pairs."""
+    rows = {dtype: [] for dtype in TRAIT_TABLES}
+    for event_id, event in identified_events:
+        for trait in event.traits:
+            rows[trait.dtype].append((event_id, trait.name, trait.value))
+    return rows
