@@ -22,6 +22,15 @@ DATABASE_OPTS = [
                help='Most events panko-expirer deletes in one run; 0 '
                     'deletes every expired event (in bounded chunks, so '
                     'a large backlog never holds one giant transaction).'),
+    cfg.StrOpt('retention_rules_file',
+               help='A YAML file of retention rules: how long events of '
+                    'an event type (an fnmatch pattern) or of a project '
+                    'are kept, the first matching rule deciding; events '
+                    'no rule matches are kept for event_time_to_live. A '
+                    'relative path is looked up next to the '
+                    'configuration files. Unset, event_time_to_live '
+                    'applies to every event. See '
+                    'etc/panko/retention_rules.yaml.sample.'),
 ]
 
 STORAGE_OPTS = [

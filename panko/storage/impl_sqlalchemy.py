@@ -585,11 +585,11 @@ class Connection(base.Connection):
 
     @oslo_db_api.wrap_db_retry(max_retries=WRITE_ATTEMPTS,
                                retry_on_deadlock=True)
-    def _delete_expired_events(self, cutoff, limit):
+    def _delete_expired_events(self, selector, limit):
         event = tables.event
         with self._connect(transaction=True) as conn:
             ids = list(conn.scalars(
-                sa.select(event.c.id).where(event.c.generated < cutoff)
+                sa.select(event.c.id).where(*self._selected(selector))
                 .order_by(event.c.generated).limit(limit)))
             if ids:
                 for table in rows.TRAIT_TABLES.values():
@@ -597,6 +597,24 @@ class Connection(base.Connection):
                         table.c.event_id.in_(ids)))
                 conn.execute(event.delete().where(event.c.id.in_(ids)))
         return len(ids) or None
+
+    @staticmethod
+    def _selected(selector):
+        """The conditions of a retention.Selector on the event table."""
+        event, event_type = tables.event, tables.event_type
+        conditions = [event.c.generated < selector.cutoff]
+        if selector.event_types is not None:
+            conditions.append(event.c.event_type_id.in_(
+                sa.select(event_type.c.id).where(
+                    event_type.c.desc.in_(sorted(selector.event_types)))))
+        if selector.project_id is not None:
+            conditions.append(event.c.project_id == selector.project_id)
+        elif selector.excluded_projects:
+            conditions.append(sa.or_(
+                event.c.project_id.is_(None),
+                event.c.project_id.not_in(
+                    sorted(selector.excluded_projects))))
+        return conditions
 
     @oslo_db_api.wrap_db_retry(
         max_retries=WRITE_ATTEMPTS, retry_on_deadlock=True,
