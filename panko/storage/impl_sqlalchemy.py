@@ -26,6 +26,7 @@ from panko.storage import base
 from panko.storage import models
 from panko.storage.sqlalchemy import errors
 from panko.storage.sqlalchemy import migration
+from panko.storage.sqlalchemy import mysql
 from panko.storage.sqlalchemy import postgresql as pg
 from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
@@ -403,8 +404,10 @@ class Connection(base.Connection):
                 return []
             if pagination.marker:
                 conditions.append(after_marker)
-            rows = conn.execute(self._page_query(
-                conditions, owner_branches, order, pagination.limit)).all()
+            with self._page_plan(conn, event_filter):
+                rows = conn.execute(self._page_query(
+                    conditions, owner_branches, order,
+                    pagination.limit)).all()
             traits = self._traits_of(conn, [row.id for row in rows])
         decode = _raw_text if raw_as_json else _raw_document
         return [models.Event(message_id=row.message_id,
@@ -441,17 +444,41 @@ class Connection(base.Connection):
 
     @staticmethod
     def _trait_condition(trait_filter):
-        compare = _COMPARATORS[trait_filter.op]
+        matches = Connection._trait_matches(trait_filter)
+        if matches is None:
+            # Same values as the trait, but indexed with the listing order.
+            return _COMPARATORS[trait_filter.op](
+                tables.event.c[trait_filter.name], trait_filter.value)
+        return tables.event.c.id.in_(matches)
+
+    @staticmethod
+    def _trait_matches(trait_filter):
+        """The ids of the events whose trait matches, as a select.
+
+        None for an owner trait, which ``event`` holds itself.
+        """
         if (trait_filter.name in rows.OWNER_COLUMNS
                 and trait_filter.dtype == models.Trait.TEXT_TYPE):
-            # Same values as the trait, but indexed with the listing order.
-            return compare(tables.event.c[trait_filter.name],
-                           trait_filter.value)
+            return None
         table = rows.TRAIT_TABLES[trait_filter.dtype]
-        return tables.event.c.id.in_(
-            sa.select(table.c.event_id).where(
-                table.c.key == trait_filter.name,
-                compare(table.c.value, trait_filter.value)))
+        return sa.select(table.c.event_id).where(
+            table.c.key == trait_filter.name,
+            _COMPARATORS[trait_filter.op](table.c.value, trait_filter.value))
+
+    @staticmethod
+    def _page_plan(conn, event_filter):
+        """On MySQL/MariaDB, probe trait filters that all match many rows.
+
+        See panko.storage.sqlalchemy.mysql.
+        """
+        if conn.dialect.name != 'mysql':
+            return contextlib.nullcontext()
+        matches = [select for select in map(Connection._trait_matches,
+                                            event_filter.traits_filter)
+                   if select is not None]
+        if matches and all(mysql.dense(conn, select) for select in matches):
+            return mysql.probing_traits(conn)
+        return contextlib.nullcontext()
 
     @staticmethod
     def _owner_branches(event_filter):
