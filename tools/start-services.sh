@@ -10,6 +10,11 @@
 # as root only; a server at another address than 127.0.0.1 or localhost
 # is only checked. Prints nothing when every server answers; exits 1 when
 # one does not.
+#
+# As root, the PostgreSQL cluster of this machine at that port (Debian's
+# pg_lsclusters) is also made to accept replication connections from
+# 127.0.0.1, once: a trust line appended to its pg_hba.conf, then a
+# reload. The read-replica tests clone it with pg_basebackup.
 set -uo pipefail
 
 # "host port" of a URL; the port is $2 when the URL names none.
@@ -82,4 +87,32 @@ for i in "${started[@]}"; do
         missing=1
     fi
 done
+
+REPLICATION_LINE='host replication all 127.0.0.1/32 trust'
+
+# Let 127.0.0.1 replicate from the Debian cluster $1 (version) $2 (name).
+allow_replication() {
+    local hba
+    hba=$(pg_conftool "$1" "$2" show hba_file) || return 1
+    hba=${hba#*= \'}
+    hba=${hba%\'}
+    grep -Eq "^${REPLICATION_LINE// /[[:space:]]+}([[:space:]]|\$)" \
+        "$hba" && return 0
+    echo "Letting 127.0.0.1 replicate from PostgreSQL $1/$2: adding" \
+        "'$REPLICATION_LINE' to $hba"
+    echo "$REPLICATION_LINE  # panko's read-replica tests" >> "$hba" &&
+        pg_ctlcluster "$1" "$2" reload
+}
+
+read -r host port < <(address "${urls[0]}" "${default_ports[0]}")
+if [[ $(id -u) == 0 && ($host == 127.0.0.1 || $host == localhost) ]] &&
+        command -v pg_lsclusters > /dev/null; then
+    read -r version cluster < <(pg_lsclusters -h | awk -v port="$port" \
+        '$3 == port && $4 == "online" {print $1, $2; exit}')
+    if [ -n "$cluster" ] && ! allow_replication "$version" "$cluster"; then
+        echo "PostgreSQL $version/$cluster does not let 127.0.0.1" \
+            "replicate: add '$REPLICATION_LINE' to its pg_hba.conf" >&2
+        missing=1
+    fi
+fi
 exit "$missing"

@@ -40,8 +40,9 @@ def setup_app(conf):
     """The bare v2 Pecan application, without the paste middleware."""
     remember_pecan_argspecs()
     query_timeout = conf.api.query_timeout
+    # Reads from [database] slave_connection when it is set.
     connection = storage.get_connection_from_config(
-        conf, query_timeout=query_timeout)
+        conf, query_timeout=query_timeout, replica=True)
     app_hooks = [hooks.ContextHook(),
                  hooks.ConfigHook(conf),
                  hooks.StorageHook(connection, query_timeout),

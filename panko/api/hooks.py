@@ -120,7 +120,9 @@ class GuardedStorage:
                     'The query took longer than [api] query_timeout (%g '
                     'seconds) allows; narrow it with filters or a smaller '
                     'limit' % self._query_timeout)
-            except storage.StorageUnavailable:
+            except storage.StorageUnavailable as e:
+                # The text names the database: primary or read replica.
+                LOG.warning('Answering 503: %s', e)
                 raise errors.ServiceUnavailable(
                     'The event store is unavailable; retry later.')
         return guarded

@@ -78,6 +78,47 @@ class Checks(upgradecheck.UpgradeCommands):
                           % (schema.current, schema.head))
         return Result(Code.SUCCESS)
 
+    def _check_replica(self):
+        """Whether the API's read replica answers, at the primary's schema.
+
+        A replica a migration has not reached yet answers with the old
+        schema; so does one replicating another database.
+        """
+        url = self.conf.database.slave_connection
+        if not url:
+            return Result(Code.SUCCESS, 'No read replica: [database] '
+                                        'slave_connection is not set.')
+        try:
+            primary = self._connect()
+        except Exception as e:
+            return Result(Code.FAILURE,
+                          'Cannot check the read replica, the storage is '
+                          'not reachable: %s' % e)
+        if not primary.READS_FROM_REPLICA:
+            return Result(Code.WARNING,
+                          '[database] slave_connection is set, but the %s '
+                          'driver ignores it: the API reads from the '
+                          'primary.'
+                          % self.conf.database.connection.partition(':')[0])
+        try:
+            replica = storage.get_connection(self.conf, url)
+            replica_revision = replica.schema_status().current
+        except Exception as e:
+            return Result(Code.FAILURE,
+                          'Cannot reach the read replica ([database] '
+                          'slave_connection): %s' % e)
+        primary_revision = primary.schema_status().current
+        if replica_revision != primary_revision:
+            return Result(Code.WARNING,
+                          'The read replica\'s schema is at revision %s, '
+                          'the primary\'s at %s: the replica has not '
+                          'replayed the migration yet, or replicates '
+                          'another database.'
+                          % (replica_revision, primary_revision))
+        return Result(Code.SUCCESS,
+                      'The read replica answers, at schema revision %s.'
+                      % replica_revision)
+
     def _check_policy_file(self):
         enforcer = policies.get_enforcer(self.conf)
         path = self.conf.find_file(self.conf.oslo_policy.policy_file)
@@ -126,6 +167,7 @@ class Checks(upgradecheck.UpgradeCommands):
     _upgrade_checks = (
         ('Storage reachable', _check_storage),
         ('Database schema current', _check_schema),
+        ('Read replica', _check_replica),
         ('Policy file valid', _check_policy_file),
         ('Retention rules valid', _check_retention_rules),
         ('Policy File JSON to YAML Migration', _check_policy_json),

@@ -92,19 +92,24 @@ class InvalidMarker(StorageError):
     """The pagination marker names no event visible to the caller."""
 
 
-def get_connection_from_config(conf, query_timeout=0):
+def get_connection_from_config(conf, query_timeout=0, replica=False):
     """Connect to the configured database, retrying while it is down.
 
     ``query_timeout`` (seconds, 0 for none) bounds each statement of this
-    connection; see :func:`get_connection`.
+    connection; see :func:`get_connection`. With ``replica``, the
+    connection reads events from ``[database] slave_connection`` when it
+    is set: only the API asks for it. The dispatcher, the expirer,
+    panko-dbsync and panko-dead-letters write, or must read what they
+    have just written, and use ``[database] connection`` alone.
     """
     url = conf.database.connection
     if not url:
         raise StorageError('[database] connection is not set')
+    reader_url = conf.database.slave_connection if replica else None
     attempts = conf.storage.max_retries
     while True:
         try:
-            return get_connection(conf, url, query_timeout)
+            return get_connection(conf, url, query_timeout, reader_url)
         except StorageUnavailable as e:
             if attempts == 0:
                 raise
@@ -114,13 +119,17 @@ def get_connection_from_config(conf, query_timeout=0):
             time.sleep(conf.storage.retry_interval)
 
 
-def get_connection(conf, url, query_timeout=0):
+def get_connection(conf, url, query_timeout=0, reader_url=None):
     """Load the driver registered for the URL's scheme and connect.
 
     With a ``query_timeout`` (seconds), the database cancels any statement
     of this connection that runs longer, and the driver raises
     QueryTimeout. The API asks for it; the dispatcher and the expirer,
     whose writes must finish, do not.
+
+    With a ``reader_url``, a driver that reads from replicas (the SQL
+    driver) reads events there, under the same ``query_timeout``, and
+    writes to ``url``; the others log that they ignore it.
     """
     scheme = parse.urlparse(url).scheme
     LOG.debug('Loading the %s storage driver', scheme)
@@ -128,4 +137,5 @@ def get_connection(conf, url, query_timeout=0):
         mgr = driver.DriverManager('panko.storage', scheme)
     except stevedore_exc.NoMatches:
         raise StorageError('no storage driver for %r URLs' % scheme)
-    return mgr.driver(conf, url, query_timeout=query_timeout)
+    return mgr.driver(conf, url, query_timeout=query_timeout,
+                      reader_url=reader_url)

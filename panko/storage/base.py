@@ -127,8 +127,10 @@ class Connection(metaclass=abc.ABCMeta):
 
     CAPABILITIES = {'events': {'query': {'simple': False}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': False}}
+    #: Whether the driver reads events from a replica's ``reader_url``.
+    READS_FROM_REPLICA = False
 
-    def __init__(self, conf, url, query_timeout=0):
+    def __init__(self, conf, url, query_timeout=0, reader_url=None):
         self.conf = conf
         self.limits = models.EventLimits(
             raw_size=conf.storage.max_event_raw_size,
@@ -136,6 +138,10 @@ class Connection(metaclass=abc.ABCMeta):
         #: Seconds a statement may run; 0 for no limit (see
         #: panko.storage.get_connection).
         self.query_timeout = query_timeout
+        if reader_url and not self.READS_FROM_REPLICA:
+            LOG.warning('[database] slave_connection is ignored: the %s '
+                        'storage driver reads from [database] connection '
+                        'only', url.partition(':')[0])
 
     def _validated_batch(self, events, result, prepare=None):
         """The events of a batch worth writing, by message_id, in order.

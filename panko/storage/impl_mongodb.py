@@ -175,8 +175,8 @@ class Connection(base.Connection):
     CAPABILITIES = {'events': {'query': {'simple': True}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
 
-    def __init__(self, conf, url, query_timeout=0):
-        super().__init__(conf, url, query_timeout)
+    def __init__(self, conf, url, query_timeout=0, reader_url=None):
+        super().__init__(conf, url, query_timeout, reader_url)
         #: maxTimeMS of every read: the server stops a query after it.
         self._max_time_ms = round(query_timeout * 1000) or None
         with self._errors():

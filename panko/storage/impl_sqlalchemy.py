@@ -55,13 +55,14 @@ def _with_default_driver(url):
     return url
 
 
-def _with_utf8mb4(url):
+def _with_utf8mb4(url, option):
     """A MySQL URL asks for the utf8mb4 character set; others are kept.
 
     oslo.db asks for utf8 when the URL names no charset, which MySQL
     takes for utf8mb3: three bytes, no emoji or other character beyond
     the BMP. A URL naming another charset is refused rather than have
-    every event holding such a character fail.
+    every event holding such a character fail; ``option`` names the
+    URL's option in that error.
     """
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != 'mysql':
@@ -72,9 +73,10 @@ def _with_utf8mb4(url):
                                         ).render_as_string(hide_password=False)
     if charset != 'utf8mb4':
         raise storage.StorageError(
-            '[database] connection asks MySQL for the %s character set, '
+            '[database] %s asks MySQL for the %s character set, '
             'which cannot hold every character events carry: use '
-            'charset=utf8mb4 in the URL (or name no charset)' % charset)
+            'charset=utf8mb4 in the URL (or name no charset)'
+            % (option, charset))
     return url
 
 
@@ -120,6 +122,45 @@ def _insert_events(conn, rows):
         sa.select(event.c.message_id, event.c.id).where(
             event.c.message_id.in_([row['message_id'] for row in rows]))
     ).all())
+
+
+#: Options of [database] that are not oslo.db's engine options: panko's
+#: own, and the replica's URL, for which the driver makes an engine of
+#: its own (enginefacade would connect every process to it).
+_NOT_ENGINE_OPTIONS = frozenset(
+    [opt.name for opt in storage.DATABASE_OPTS] + ['slave_connection'])
+
+
+def _make_engine(conf, url, query_timeout, option='connection'):
+    """An engine of ``url`` with panko's set-up (see Connection).
+
+    ``option`` names the URL's option in [database], for errors.
+    """
+    try:
+        url = _with_utf8mb4(_with_default_driver(url), option)
+        options = {key: value for key, value in conf.database.items()
+                   if key not in _NOT_ENGINE_OPTIONS}
+        # Start-up retries are panko's own ([storage] max_retries).
+        options.update(connection=url, max_retries=0, sqlite_fk=True)
+        context = enginefacade.transaction_context()
+        context.configure(**options)
+        engine = context.writer.get_engine()
+    except (sa.exc.ArgumentError, ValueError) as e:
+        # Not the error's text: it may hold the URL and its password.
+        raise storage.StorageError(
+            '[database] %s is not a SQL database URL that SQLAlchemy can '
+            'load (%s)' % (option, type(e).__name__)) from e
+    profiler.trace_engine(conf, engine)
+    if query_timeout:
+        _bound_statements(engine, query_timeout)
+    if engine.dialect.name == 'postgresql':
+        sa.event.listen(engine, 'connect', pg.without_parallel_plans)
+    if engine.dialect.name == 'mysql':
+        # As on PostgreSQL: a batch must see the event types that a
+        # concurrent writer has just committed, which MySQL's default
+        # repeatable reads would hide from it.
+        engine = engine.execution_options(isolation_level='READ COMMITTED')
+    return engine
 
 
 def _bound_statements(engine, seconds):
@@ -196,35 +237,46 @@ def _traits_query(dialect_name):
 
 
 class Connection(base.Connection):
+    """A SQL database, and maybe a read replica of it.
+
+    With a ``reader_url``, the events, event types, trait types and
+    traits are read from the replica; everything else (writes, schema,
+    retention, dead letters) goes to ``url``. A replica that cannot be
+    reached at start-up is logged, not fatal: writes need only the
+    primary.
+    """
+
     CAPABILITIES = {'events': {'query': {'simple': True}}}
     STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
+    READS_FROM_REPLICA = True
 
-    def __init__(self, conf, url, query_timeout=0):
-        super().__init__(conf, url, query_timeout)
-        url = _with_utf8mb4(_with_default_driver(url))
-        options = {key: value for key, value in conf.database.items()
-                   if key not in {opt.name for opt in storage.DATABASE_OPTS}}
-        # Start-up retries are panko's own ([storage] max_retries).
-        options.update(connection=url, max_retries=0, sqlite_fk=True)
-        context = enginefacade.transaction_context()
-        context.configure(**options)
-        self._engine = context.writer.get_engine()
-        profiler.trace_engine(conf, self._engine)
-        if query_timeout:
-            _bound_statements(self._engine, query_timeout)
-        if self._engine.dialect.name == 'postgresql':
-            sa.event.listen(self._engine, 'connect',
-                            pg.without_parallel_plans)
-        if self._engine.dialect.name == 'mysql':
-            # As on PostgreSQL: a batch must see the event types that a
-            # concurrent writer has just committed, which MySQL's default
-            # repeatable reads would hide from it.
-            self._engine = self._engine.execution_options(
-                isolation_level='READ COMMITTED')
+    def __init__(self, conf, url, query_timeout=0, reader_url=None):
+        super().__init__(conf, url, query_timeout, reader_url)
+        self._engine = _make_engine(conf, url, query_timeout)
+        self._reader = self._engine
+        if reader_url:
+            self._reader = _make_engine(conf, reader_url, query_timeout,
+                                        option='slave_connection')
+            if self._reader.dialect.name != self._engine.dialect.name:
+                raise storage.StorageError(
+                    '[database] slave_connection is a %s URL, but '
+                    'connection a %s one: the replica must be of the '
+                    'same database' % (self._reader.dialect.name,
+                                       self._engine.dialect.name))
         self._event_type_ids = {}
         self._known_trait_types = set()
         with self._connect():
             pass
+        if reader_url:
+            self._check_replica()
+
+    def _check_replica(self):
+        try:
+            with self._connect(replica=True):
+                pass
+        except storage.StorageUnavailable as e:
+            LOG.warning('The read replica ([database] slave_connection) is '
+                        'unreachable, reads fail until it answers: %s', e)
 
     @property
     def engine(self):
@@ -232,14 +284,19 @@ class Connection(base.Connection):
         return self._engine
 
     @contextlib.contextmanager
-    def _connect(self, transaction=False):
-        """A connection, with database failures as storage errors."""
+    def _connect(self, transaction=False, replica=False):
+        """A connection, with database failures as storage errors.
+
+        With ``replica``, a connection to the read replica if there is
+        one, for reading events.
+        """
+        engine = self._reader if replica else self._engine
         try:
             if transaction:
-                with self._engine.begin() as connection:
+                with engine.begin() as connection:
                     yield connection
             else:
-                with self._engine.connect() as connection:
+                with engine.connect() as connection:
                     yield connection
         except (db_exc.DBDeadlock, db_exc.DBDuplicateEntry,
                 db_exc.DBReferenceError):
@@ -251,8 +308,9 @@ class Connection(base.Connection):
                     % self.query_timeout) from e
             if not errors.is_outage(e):
                 raise
-            raise storage.StorageUnavailable(
-                'database unavailable: %s' % errors.describe(e)) from e
+            raise storage.StorageUnavailable('%s unavailable: %s' % (
+                'database' if engine is self._engine else 'read replica',
+                errors.describe(e))) from e
 
     def upgrade(self):
         migration.upgrade(self._engine)
@@ -395,7 +453,7 @@ class Connection(base.Connection):
         pagination = pagination or models.Pagination()
         order = pagination.sort_order()
         owner_branches = self._owner_branches(event_filter)
-        with self._connect() as conn:
+        with self._connect(replica=True) as conn:
             if pagination.marker:
                 after_marker = self._after_marker(
                     conn, owner_branches, pagination.marker, order)
@@ -578,14 +636,14 @@ class Connection(base.Connection):
         return traits
 
     def get_event_types(self):
-        with self._connect() as conn:
+        with self._connect(replica=True) as conn:
             return list(conn.scalars(
                 sa.select(tables.event_type.c.desc)
                 .order_by(tables.event_type.c.desc)))
 
     def get_trait_types(self, event_type):
         trait_type, types = tables.trait_type, tables.event_type
-        with self._connect() as conn:
+        with self._connect(replica=True) as conn:
             rows = conn.execute(
                 sa.select(trait_type.c.key, trait_type.c.dtype)
                 .join(types, types.c.id == trait_type.c.event_type_id)
@@ -596,7 +654,7 @@ class Connection(base.Connection):
     def get_traits(self, event_type, trait_name=None):
         event, types = tables.event, tables.event_type
         traits = []
-        with self._connect() as conn:
+        with self._connect(replica=True) as conn:
             for dtype, table in rows.TRAIT_TABLES.items():
                 query = sa.select(table.c.key, table.c.value).join(
                     event, event.c.id == table.c.event_id).join(

@@ -4,6 +4,7 @@ import pytest
 
 from panko import storage
 from panko.tests import backends
+from panko.tests import replica
 
 
 @pytest.fixture(scope='session', params=backends.STORAGE_BACKENDS)
@@ -20,6 +21,13 @@ def _session_connection(storage_url):
                                         storage_url)
     connection.upgrade()
     return connection
+
+
+@pytest.fixture(scope='session')
+def pg_replica():
+    """A streaming replica of the test PostgreSQL server, on its own port."""
+    with replica.required(backends.SERVER_URLS['postgresql']) as started:
+        yield started
 
 
 @pytest.fixture

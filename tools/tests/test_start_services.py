@@ -107,3 +107,43 @@ def test_says_which_server_did_not_start(tmp_path, server):
     assert result.stderr == ('MariaDB did not start: service mariadb start '
                              'failed\n')
     assert calls(tmp_path) == ['mariadb start']
+
+
+# Debian's cluster tools: one cluster "15 main" on $PORT, its pg_hba.conf
+# at $HBA; pg_ctlcluster only records its arguments.
+CLUSTER_STUBS = {
+    'pg_lsclusters': 'echo "15 main $PORT online postgres /srv/15 /srv/log"',
+    'pg_conftool': 'echo "hba_file = \'$HBA\'"',
+    'pg_ctlcluster': 'echo "pg_ctlcluster $*" >> "$CALLS"',
+}
+
+
+def test_lets_127_0_0_1_replicate_once(tmp_path, server):
+    if os.geteuid() != 0:
+        pytest.skip('only root edits pg_hba.conf')
+    hba = tmp_path / 'pg_hba.conf'
+    hba.write_text('host all all 127.0.0.1/32 trust\n')
+    stubs = tmp_path / 'bin'
+    stubs.mkdir()
+    for name, text in CLUSTER_STUBS.items():
+        (stubs / name).write_text('#!/bin/bash\n%s\n' % text)
+        (stubs / name).chmod(0o755)
+    env = dict(os.environ, PATH='%s:%s' % (stubs, os.environ['PATH']),
+               CALLS=str(tmp_path / 'calls'), HBA=str(hba),
+               PORT=str(server),
+               PANKO_TEST_POSTGRESQL_URL='postgresql://root@127.0.0.1:%d/'
+                                         % server,
+               PANKO_TEST_MYSQL_URL='mysql://127.0.0.1:%d/' % server,
+               PANKO_TEST_RABBIT_URL='rabbit://127.0.0.1:%d/' % server)
+    first, second = (subprocess.run([SCRIPT], env=env, capture_output=True,
+                                    text=True, timeout=60)
+                     for _ in range(2))
+    assert (first.returncode, first.stderr) == (0, '')
+    assert 'Letting 127.0.0.1 replicate from PostgreSQL 15/main' in (
+        first.stdout)
+    assert (second.returncode, second.stdout, second.stderr) == (0, '', '')
+    assert hba.read_text().splitlines() == [
+        'host all all 127.0.0.1/32 trust',
+        "host replication all 127.0.0.1/32 trust  # panko's read-replica "
+        'tests']
+    assert calls(tmp_path) == ['pg_ctlcluster 15 main reload']

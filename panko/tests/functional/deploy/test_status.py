@@ -20,12 +20,15 @@ STATUS = os.path.join(os.path.dirname(sys.executable), 'panko-status')
 SUCCESS, WARNING, FAILURE = 0, 1, 2
 
 
-def write_config(directory, url, policy_file=None, rules_file=None):
+def write_config(directory, url, policy_file=None, rules_file=None,
+                 replica=None):
     path = os.path.join(directory, 'panko.conf')
     with open(path, 'w') as f:
         f.write('[database]\nconnection = %s\n' % url)
         if rules_file:
             f.write('retention_rules_file = %s\n' % rules_file)
+        if replica:
+            f.write('slave_connection = %s\n' % replica)
         f.write('[storage]\nmax_retries = 0\n')
         if policy_file:
             f.write('[oslo_policy]\npolicy_file = %s\n' % policy_file)
@@ -98,11 +101,11 @@ def test_unreachable_storage_fails(tmp_path):
     assert checks['Database schema current'][0] == FAILURE
 
 
-def make_checks(directory, url='log://', policy_file=None):
+def make_checks(directory, url='log://', policy_file=None, replica=None):
     conf = cfg.ConfigOpts()
     service.register_options(conf)
-    conf([], project='panko',
-         default_config_files=[write_config(directory, url, policy_file)])
+    conf([], project='panko', default_config_files=[
+        write_config(directory, url, policy_file, replica=replica)])
     return status.Checks(conf)
 
 
@@ -212,3 +215,68 @@ def test_retention_rules_are_counted(tmp_path):
     result = status.Checks(conf)._check_retention_rules()
     assert result.code == status.Code.SUCCESS
     assert 'No retention rules file' in result.details
+
+
+class TestReadReplica:
+    """The check of ``[database] slave_connection``, on a real replica."""
+
+    @pytest.fixture
+    def primary(self, tmp_path):
+        with backends.temporary_database('postgresql', str(tmp_path)) as url:
+            yield url
+
+    def test_none_configured(self, tmp_path):
+        result = make_checks(str(tmp_path))._check_replica()
+        assert (result.code, result.details) == (
+            status.Code.SUCCESS,
+            'No read replica: [database] slave_connection is not set.')
+
+    def test_reachable_at_the_primarys_revision(self, tmp_path, primary,
+                                                pg_replica):
+        migrated(primary)
+        pg_replica.caught_up()
+        code, checks = run_status(write_config(
+            str(tmp_path), primary, replica=pg_replica.url_of(primary)))
+        assert code == SUCCESS, checks
+        assert checks['Read replica'] == (
+            SUCCESS, 'The read replica answers, at schema revision %s.'
+            % migration.head_revision())
+
+    def test_behind_a_migration_warns(self, tmp_path, primary, pg_replica):
+        engine = sa.create_engine(primary)
+        with engine.begin() as connection:
+            command.upgrade(migration._alembic_config(connection),
+                            migration.PANKO10_REVISION)
+        engine.dispose()
+        pg_replica.caught_up()
+        config = write_config(str(tmp_path), primary,
+                              replica=pg_replica.url_of(primary))
+        with pg_replica.paused():
+            migrated(primary)
+            code, checks = run_status(config)
+        assert code == WARNING, checks
+        assert checks['Database schema current'] == (SUCCESS, None)
+        result, details = checks['Read replica']
+        assert result == WARNING
+        assert ('at revision %s, the primary\'s at %s'
+                % (migration.PANKO10_REVISION, migration.head_revision())
+                ) in details
+
+    def test_unreachable_fails(self, tmp_path, primary):
+        code, checks = run_status(write_config(
+            str(tmp_path), migrated(primary),
+            replica='postgresql://root@127.0.0.1:1/panko'))
+        assert code == FAILURE
+        result, details = checks['Read replica']
+        assert result == FAILURE
+        assert details.startswith('Cannot reach the read replica ([database] '
+                                  'slave_connection): ')
+        assert checks['Storage reachable'] == (SUCCESS, None)
+
+    def test_ignored_by_the_driver_warns(self, tmp_path):
+        result = make_checks(str(tmp_path), 'log://',
+                             replica='log://')._check_replica()
+        assert (result.code, result.details) == (
+            status.Code.WARNING,
+            '[database] slave_connection is set, but the log driver '
+            'ignores it: the API reads from the primary.')
