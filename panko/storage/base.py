@@ -225,15 +225,19 @@ class Connection(metaclass=abc.ABCMeta):
         """Return every Trait of the events of a type, maybe one name."""
 
     def clear_expired_data(self, ttl, max_count=0):
-        """Delete events older than ``ttl`` seconds, ``max_count`` at most.
+        """Delete events older than ``ttl`` seconds.
 
-        Returns the number of events deleted. The oldest go first, in
-        batches of EXPIRY_CHUNK that the driver's
-        :meth:`_delete_expired_events` deletes, so that a large backlog
-        never makes one giant transaction; then the driver's
-        :meth:`_delete_unused_event_types` tidies up after them.
+        Returns the number of events deleted. The driver's
+        :meth:`_drop_expired_partitions` first removes whole partitions
+        older than the cutoff, where the store has some, whatever they
+        hold: that costs next to nothing. The oldest events left go next,
+        ``max_count`` at most (0 for all), in batches of EXPIRY_CHUNK
+        that the driver's :meth:`_delete_expired_events` deletes, so that
+        a large backlog never makes one giant transaction; then the
+        driver's :meth:`_delete_unused_event_types` tidies up after them.
         """
         cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
+        dropped = self._drop_expired_partitions(cutoff)
         deleted = 0
         while not max_count or deleted < max_count:
             limit = EXPIRY_CHUNK
@@ -244,9 +248,20 @@ class Connection(metaclass=abc.ABCMeta):
                 break
             deleted += count
         types_removed = self._delete_unused_event_types()
-        LOG.info('Expired %d events generated before %s; removed %d event '
-                 'types left without events', deleted, cutoff, types_removed)
-        return deleted
+        LOG.info('Expired %d events generated before %s (%d in dropped '
+                 'partitions); removed %d event types left without events',
+                 dropped + deleted, cutoff, dropped, types_removed)
+        return dropped + deleted
+
+    def _drop_expired_partitions(self, cutoff):
+        """Drop every partition wholly older than ``cutoff``.
+
+        Returns how many events they held: none for a driver whose store
+        is not partitioned, the default. The events left before the
+        cutoff (those of the partition it falls in) are deleted row by
+        row afterwards.
+        """
+        return 0
 
     def _delete_expired_events(self, cutoff, limit):
         """Delete the ``limit`` oldest events generated before ``cutoff``.

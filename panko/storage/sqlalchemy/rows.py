@@ -28,10 +28,15 @@ def event_row(event, type_ids):
     return row
 
 
-def trait_tuples(identified_events):
-    """{dtype: [(event_id, key, value)]} of (event_id, event) pairs."""
+def trait_tuples(identified_events, with_generated=False):
+    """{dtype: [(event_id, key, value)]} of (event_id, event) pairs.
+
+    ``with_generated`` puts the event's generated after its id, for the
+    partitioned layout (``partitions.py``).
+    """
     rows = {dtype: [] for dtype in TRAIT_TABLES}
     for event_id, event in identified_events:
+        head = (event_id, event.generated) if with_generated else (event_id,)
         for trait in event.traits:
-            rows[trait.dtype].append((event_id, trait.name, trait.value))
+            rows[trait.dtype].append(head + (trait.name, trait.value))
     return rows
