@@ -52,6 +52,9 @@ def main(argv=None):
                           '--url names, else panko_bench)')
     sub.add_argument('--workers', type=int, default=2,
                      help='processes generating rows (default 2)')
+    sub.add_argument('--partitioned', action='store_true',
+                     help='partition a new PostgreSQL database by time '
+                          '([database] partitioning = auto)')
     _common(sub)
     sub.set_defaults(func=_load)
 
@@ -152,7 +155,8 @@ def _load(args):
     url = args.url or databases.url_of(args.engine)
     if args.create:
         databases.create(databases.engine_of(url), databases.name_of(url))
-    row = load.run(url, args.events, args.seed, args.workers)
+    row = load.run(url, args.events, args.seed, args.workers,
+                   args.partitioned)
     report.emit('load', [row],
                 [('engine', 'engine'), ('events', 'events'),
                  ('loaded', 'loaded'), ('seconds', 'seconds')],

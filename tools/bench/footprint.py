@@ -28,10 +28,14 @@ def run(url):
 def _sizes(conn):
     dialect = conn.dialect.name
     if dialect == 'postgresql':
-        # Heap, TOAST and free-space maps; indexes apart.
+        # Heap, TOAST and free-space maps; indexes apart. The leaves of a
+        # partitioned table are its partitions; an unpartitioned table
+        # is its own.
         return conn.execute(sa.text(
-            'SELECT sum(pg_table_size(c.oid)), sum(pg_indexes_size(c.oid))'
-            ' FROM pg_class c WHERE c.relname = ANY(:names)'
+            'SELECT sum(pg_table_size(t.relid)),'
+            ' sum(pg_indexes_size(t.relid))'
+            ' FROM pg_class c, pg_partition_tree(c.oid) t'
+            ' WHERE c.relname = ANY(:names) AND t.isleaf'
             ' AND c.relnamespace = current_schema()::regnamespace'),
             {'names': TABLE_NAMES}).one()
     if dialect == 'mysql':

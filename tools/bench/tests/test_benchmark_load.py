@@ -36,7 +36,8 @@ def contents(url):
     return events, sorted(traits), sorted(kinds)
 
 
-@pytest.mark.parametrize('engine_name', backends.SQL_ENGINES)
+@pytest.mark.parametrize('engine_name',
+                         backends.SQL_ENGINES + (backends.PARTITIONED,))
 def test_load_writes_what_record_events_writes(engine_name, tmp_path):
     with backends.temporary_database(engine_name, str(tmp_path)) as ingested, \
             backends.temporary_database(engine_name,
@@ -50,3 +51,19 @@ def test_load_writes_what_record_events_writes(engine_name, tmp_path):
         expected = contents(ingested)
         assert len(expected[0]) == EVENTS
         assert contents(loaded) == expected
+        if engine_name == backends.PARTITIONED:
+            for url in (ingested, loaded):
+                assert traits_off_their_events_time(url) == 0
+
+
+def traits_off_their_events_time(url):
+    """Trait rows whose generated is not their event's (partitioned)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return sum(conn.exec_driver_sql(
+                'SELECT count(*) FROM %s x JOIN event e ON e.id = x.event_id'
+                ' WHERE e.generated <> x.generated' % table).scalar()
+                for table in TRAIT_TABLES)
+    finally:
+        engine.dispose()
