@@ -4,6 +4,7 @@ import argparse
 
 from bench import databases
 from bench import dispatcher
+from bench import expire
 from bench import footprint
 from bench import http_query
 from bench import ingest
@@ -57,6 +58,15 @@ def main(argv=None):
                           '([database] partitioning = auto)')
     _common(sub)
     sub.set_defaults(func=_load)
+
+    sub = commands.add_parser(
+        'expire', help='expire the oldest day of a loaded PostgreSQL store '
+                       'while events are written and read alongside')
+    _target(sub)
+    sub.add_argument('--rate', type=int, default=1000,
+                     help='events/s recorded meanwhile (default 1000)')
+    _common(sub)
+    sub.set_defaults(func=_expire)
 
     sub = commands.add_parser(
         'storage-query', help='the query set through the storage driver')
@@ -161,6 +171,18 @@ def _load(args):
                 [('engine', 'engine'), ('events', 'events'),
                  ('loaded', 'loaded'), ('seconds', 'seconds')],
                 [row], args.json)
+
+
+def _expire(args):
+    url = args.url or databases.url_of(args.engine)
+    row = expire.run(url, args.rate)
+    report.emit('expire', row, [
+        ('partitioned', 'partitioned'), ('expired', 'expired'),
+        ('seconds', 'seconds'), ('longest_lock_wait_ms', 'lock wait ms'),
+        ('ingest_max_ms_before', 'batch max ms before'),
+        ('ingest_max_ms_during', 'during'),
+        ('query_max_ms_before', 'query max ms before'),
+        ('query_max_ms_during', 'during')], [row], args.json)
 
 
 QUERY_COLUMNS = [('name', 'query'), ('title', ''), ('p50_ms', 'p50 ms'),

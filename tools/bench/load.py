@@ -218,7 +218,12 @@ def _insert_writer(db):
 
 
 def _drop_indexes(db):
-    """Drop the plain secondary indexes; return their definitions."""
+    """Drop the plain secondary indexes; return their definitions.
+
+    A partitioned table's index is defined ``ON ONLY`` the table, which
+    would create it on no partition: it is created on the table and its
+    partitions instead.
+    """
     with db.begin() as conn:
         definitions = conn.execute(sa.text(
             "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid)"
@@ -227,7 +232,8 @@ def _drop_indexes(db):
         ).all()
         for name, _ in definitions:
             conn.execute(sa.text('DROP INDEX %s' % name))
-    return [definition for _, definition in definitions]
+    return [definition.replace(' ON ONLY ', ' ON ', 1)
+            for _, definition in definitions]
 
 
 def _finish(db, engine, dropped, trait_types):
