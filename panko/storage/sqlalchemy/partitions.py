@@ -74,10 +74,12 @@ CREATE TABLE event (
     UNIQUE (message_id, generated)
 ) PARTITION BY RANGE (generated)
 """
+#: ``generated`` first: after the 4-byte event_id, its 8-byte alignment
+#: would pad each row with 4 more bytes.
 _TRAIT_DDL = """
 CREATE TABLE %s (
-    event_id INTEGER NOT NULL,
     generated TIMESTAMP WITHOUT TIME ZONE NOT NULL,
+    event_id INTEGER NOT NULL,
     key VARCHAR(255) NOT NULL,
     value %s
 ) PARTITION BY RANGE (generated)
