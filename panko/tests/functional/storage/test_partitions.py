@@ -289,3 +289,12 @@ class TestExpiry:
             assert conn.scalar(sa.text(
                 'SELECT to_regclass(:name)'),
                 {'name': partitions._name('event', start)}) is None
+
+
+@hypothesis.given(when=st.datetimes(), hours=st.integers(1, 24 * 31))
+def test_a_time_falls_in_its_partition(when, hours):
+    start = partitions.start_of(when, hours * 3600)
+    assert start <= when
+    assert start.minute == start.second == start.microsecond == 0
+    if when < datetime.datetime.max - datetime.timedelta(hours=hours):
+        assert when < start + datetime.timedelta(hours=hours)
