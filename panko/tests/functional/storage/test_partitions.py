@@ -7,6 +7,7 @@ what only the partitioned layout does.
 
 import datetime
 import threading
+import time
 
 import hypothesis
 from hypothesis import strategies as st
@@ -298,3 +299,48 @@ def test_a_time_falls_in_its_partition(when, hours):
     assert start.minute == start.second == start.microsecond == 0
     if when < datetime.datetime.max - datetime.timedelta(hours=hours):
         assert when < start + datetime.timedelta(hours=hours)
+
+
+def test_dropping_never_queues_readers_behind_it(store):
+    """The DROP's lock on event_type is tried in short attempts.
+
+    A session holds event_type (as a long query would) while the expirer
+    drops a partition: readers that come meanwhile are not queued behind
+    the DROP's ACCESS EXCLUSIVE request for longer than an attempt.
+    """
+    store.record_events([event(1, timeutils.utcnow() - 5 * DAY)])
+    holding, done = threading.Event(), threading.Event()
+
+    def hold():
+        with store.engine.connect() as conn:
+            conn.execute(sa.text(
+                'LOCK TABLE event_type IN ACCESS SHARE MODE'))
+            holding.set()
+            time.sleep(1)
+            conn.rollback()
+
+    def expire():
+        holding.wait()
+        try:
+            assert store.clear_expired_data(86400) == 1
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=expire)]
+    for thread in threads:
+        thread.start()
+    holding.wait()
+    reads = 0
+    with store.engine.connect() as conn:
+        conn.execute(sa.text("SET lock_timeout = '%dms'"
+                             % (5 * partitions.DROP_LOCK_TIMEOUT_MS)))
+        conn.commit()
+        while not done.is_set():
+            conn.execute(sa.text('SELECT count(*) FROM event_type')).all()
+            conn.rollback()
+            reads += 1
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join()
+    assert reads > 10
+    assert stored(store) == []
