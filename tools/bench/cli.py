@@ -178,7 +178,8 @@ def _expire(args):
     row = expire.run(url, args.rate)
     report.emit('expire', row, [
         ('partitioned', 'partitioned'), ('expired', 'expired'),
-        ('seconds', 'seconds'), ('longest_lock_wait_ms', 'lock wait ms'),
+        ('seconds', 'seconds'), ('server_cpu_seconds', 'server CPU s'),
+        ('longest_lock_wait_ms', 'lock wait ms'),
         ('ingest_max_ms_before', 'batch max ms before'),
         ('ingest_max_ms_during', 'during'),
         ('query_max_ms_before', 'query max ms before'),
