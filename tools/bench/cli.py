@@ -24,6 +24,8 @@ def main(argv=None):
     sub.add_argument('--engine', action='append', choices=databases.ENGINES,
                      help='engine to measure (repeatable; default all)')
     sub.add_argument('--events', type=int, default=100000)
+    sub.add_argument('--partitioned', action='store_true',
+                     help="partition PostgreSQL's store by time")
     _common(sub)
     sub.set_defaults(func=_ingest)
 
@@ -127,7 +129,8 @@ def _common(sub):
 
 
 def _ingest(args):
-    rows = [ingest.run(engine, args.events, args.seed)
+    rows = [ingest.run(engine, args.events, args.seed,
+                       partitioned=args.partitioned)
             for engine in args.engine or databases.ENGINES]
     report.emit('ingest', rows,
                 [('engine', 'engine'), ('events', 'events'),
