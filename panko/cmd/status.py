@@ -14,6 +14,7 @@ from oslo_upgradecheck import upgradecheck
 from panko import service
 from panko import storage
 from panko.api import policies
+from panko.storage import retention
 
 Code = upgradecheck.Code
 Result = upgradecheck.Result
@@ -108,6 +109,17 @@ class Checks(upgradecheck.UpgradeCommands):
                           % (path, ', '.join(unknown)))
         return Result(Code.SUCCESS)
 
+    def _check_retention_rules(self):
+        try:
+            rules = retention.from_config(self.conf)
+        except retention.InvalidRules as e:
+            return Result(Code.FAILURE, 'Invalid retention rules: %s' % e)
+        if not self.conf.database.retention_rules_file:
+            return Result(Code.SUCCESS,
+                          'No retention rules file: event_time_to_live '
+                          'applies to every event.')
+        return Result(Code.SUCCESS, '%d retention rules.' % len(rules))
+
     def _check_policy_json(self):
         return common_checks.check_policy_json(self, self.conf)
 
@@ -115,6 +127,7 @@ class Checks(upgradecheck.UpgradeCommands):
         ('Storage reachable', _check_storage),
         ('Database schema current', _check_schema),
         ('Policy file valid', _check_policy_file),
+        ('Retention rules valid', _check_retention_rules),
         ('Policy File JSON to YAML Migration', _check_policy_json),
     )
 

@@ -4,6 +4,7 @@ from oslo_log import log
 
 from panko import service
 from panko import storage
+from panko.storage import retention
 
 LOG = log.getLogger(__name__)
 
@@ -22,12 +23,17 @@ def dbsync():
 
 
 def expirer():
-    """Delete the events older than [database] event_time_to_live."""
+    """Delete expired events: by the retention rules, else by the TTL."""
     conf = service.prepare_service()
+    try:
+        rules = retention.from_config(conf)
+    except retention.InvalidRules as e:
+        raise SystemExit('Invalid retention rules: %s' % e)
     ttl = conf.database.event_time_to_live
-    if ttl <= 0:
-        LOG.info('Nothing to clean: event_time_to_live is %d, so events '
-                 'are kept forever', ttl)
+    if retention.keeps_everything(rules, ttl):
+        LOG.info('Nothing to clean: event_time_to_live is %d and no '
+                 'retention rule expires events, so events are kept '
+                 'forever', ttl)
         return
     _connect(conf).clear_expired_data(
-        ttl, conf.database.events_delete_batch_size)
+        ttl, conf.database.events_delete_batch_size, rules)

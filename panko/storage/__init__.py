@@ -44,6 +44,15 @@ DATABASE_OPTS = [
                help='Hours of events each partition holds, when '
                     'panko-dbsync partitions a database; fixed from then '
                     'on (the database records it).'),
+    cfg.StrOpt('retention_rules_file',
+               help='A YAML file of retention rules: how long events of '
+                    'an event type (an fnmatch pattern) or of a project '
+                    'are kept, the first matching rule deciding; events '
+                    'no rule matches are kept for event_time_to_live. A '
+                    'relative path is looked up next to the '
+                    'configuration files. Unset, event_time_to_live '
+                    'applies to every event. See '
+                    'etc/panko/retention_rules.yaml.sample.'),
 ]
 
 STORAGE_OPTS = [

@@ -12,6 +12,7 @@ from panko import safe_text
 from panko import scrub
 from panko import storage
 from panko.storage import models
+from panko.storage import retention
 
 LOG = log.getLogger(__name__)
 
@@ -224,50 +225,74 @@ class Connection(metaclass=abc.ABCMeta):
     def get_traits(self, event_type, trait_name=None):
         """Return every Trait of the events of a type, maybe one name."""
 
-    def clear_expired_data(self, ttl, max_count=0):
-        """Delete events older than ``ttl`` seconds.
+    def clear_expired_data(self, ttl, max_count=0, rules=()):
+        """Delete expired events, ``max_count`` at most (0: no limit).
 
-        Returns the number of events deleted. The driver's
-        :meth:`_drop_expired_partitions` first removes whole partitions
-        older than the cutoff, where the store has some, whatever they
-        hold: that costs next to nothing. The oldest events left go next,
-        ``max_count`` at most (0 for all), in batches of EXPIRY_CHUNK
-        that the driver's :meth:`_delete_expired_events` deletes, so that
-        a large backlog never makes one giant transaction; then the
-        driver's :meth:`_delete_unused_event_types` tidies up after them.
+        An event expires ``ttl`` seconds after it was generated (never
+        when ``ttl`` is 0 or less), unless one of the retention ``rules``
+        (panko.storage.retention) matches it: then the first that does
+        sets its TTL. Returns the number of events deleted.
+
+        Events older than every TTL go first, by the driver's
+        :meth:`_drop_expired_partitions` (not counted against
+        ``max_count``). Then each :class:`retention.Selector` of the rules
+        is handed to the driver's :meth:`_delete_expired_events`, oldest
+        events first, in batches of EXPIRY_CHUNK so that a large backlog
+        never makes one giant transaction; then the driver's
+        :meth:`_delete_unused_event_types` tidies up after them.
         """
-        cutoff = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
-        dropped = self._drop_expired_partitions(cutoff)
+        now = timeutils.utcnow()
+        oldest = retention.oldest_cutoff(rules, ttl, now)
         deleted = 0
-        while not max_count or deleted < max_count:
-            limit = EXPIRY_CHUNK
+        if oldest is not None:
+            deleted = self._drop_expired_partitions(oldest)
+        event_types = (self.get_event_types()
+                       if retention.needs_event_types(rules) else None)
+        budget = max_count
+        for selector in retention.selectors(rules, ttl, event_types, now):
+            count = self._delete_selected(selector, budget)
+            LOG.info('Expired %d events generated before %s (%s)', count,
+                     selector.cutoff, selector.describe())
+            deleted += count
             if max_count:
-                limit = min(limit, max_count - deleted)
-            count = self._delete_expired_events(cutoff, limit)
+                budget -= count
+                if not budget:
+                    break
+        types_removed = self._delete_unused_event_types()
+        LOG.info('Expired %d events; removed %d event types left without '
+                 'events', deleted, types_removed)
+        return deleted
+
+    def _delete_selected(self, selector, budget):
+        """Delete the events of ``selector``, ``budget`` at most (0: all)."""
+        deleted = 0
+        while not budget or deleted < budget:
+            limit = EXPIRY_CHUNK
+            if budget:
+                limit = min(limit, budget - deleted)
+            count = self._delete_expired_events(selector, limit)
             if count is None:
                 break
             deleted += count
-        types_removed = self._delete_unused_event_types()
-        LOG.info('Expired %d events generated before %s (%d in dropped '
-                 'partitions); removed %d event types left without events',
-                 dropped + deleted, cutoff, dropped, types_removed)
-        return dropped + deleted
+        return deleted
 
     def _drop_expired_partitions(self, cutoff):
-        """Drop every partition wholly older than ``cutoff``.
+        """Drop whole stored ranges of events generated before ``cutoff``.
 
-        Returns how many events they held: none for a driver whose store
-        is not partitioned, the default. The events left before the
-        cutoff (those of the partition it falls in) are deleted row by
-        row afterwards.
+        For a driver that stores events in partitions of time: no rule
+        keeps any event generated before ``cutoff``. Returns how many
+        events went with them. The default stores no partitions and
+        drops nothing.
         """
         return 0
 
-    def _delete_expired_events(self, cutoff, limit):
-        """Delete the ``limit`` oldest events generated before ``cutoff``.
+    def _delete_expired_events(self, selector, limit):
+        """Delete the ``limit`` oldest events a Selector selects.
 
-        Returns how many were deleted, or None when no such event was
-        left, which ends clear_expired_data. A driver that stores events
+        ``selector`` (panko.storage.retention.Selector) has the cutoff,
+        the event types (names) and the project condition. Returns how
+        many were deleted, or None when no such event was left, which
+        ends that selector's rounds. A driver that stores events
         implements it (and the next method).
         """
         raise NotImplementedError

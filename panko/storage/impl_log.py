@@ -40,7 +40,7 @@ class Connection(base.Connection):
     def get_traits(self, event_type, trait_name=None):
         return []
 
-    def clear_expired_data(self, ttl, max_count=0):
+    def clear_expired_data(self, ttl, max_count=0, rules=()):
         return 0
 
     def record_dead_letters(self, letters):

@@ -194,7 +194,7 @@ class Connection(base.Connection):
         self._counters = self._db['counter']
         self._known_trait_types = set()
         self._trait_types_since = time.monotonic()
-        self._warn_if_ttl_differs(conf.database.event_time_to_live)
+        self._warn_if_ttl_differs()
 
     @staticmethod
     @contextlib.contextmanager
@@ -225,7 +225,7 @@ class Connection(base.Connection):
             self._events.create_indexes(EVENT_INDEXES)
             self._trait_types.create_indexes(TRAIT_TYPE_INDEXES)
             self._dead_letters.create_indexes(DEAD_LETTER_INDEXES)
-            self._sync_ttl_index(self.conf.database.event_time_to_live)
+            self._sync_ttl_index(self._index_ttl())
 
     def _refuse_foreign_events(self):
         """Stop before indexing events stored in another layout.
@@ -251,11 +251,30 @@ class Connection(base.Connection):
         index = self._events.index_information().get(TTL_INDEX)
         return None if index is None else index.get('expireAfterSeconds')
 
-    def _warn_if_ttl_differs(self, ttl):
-        """Tell the deployer who changed the option but not the index."""
+    def _index_ttl(self):
+        """The TTL the index should apply; 0 or less for no TTL index.
+
+        The index expires every event alike: it can only apply
+        event_time_to_live. With a retention rules file, an event may
+        have to outlive that, so panko-expirer deletes by the rules and
+        there is no TTL index.
+        """
+        if self.conf.database.retention_rules_file:
+            return 0
+        return self.conf.database.event_time_to_live
+
+    def _warn_if_ttl_differs(self):
+        """Tell the deployer who changed the options but not the index."""
+        ttl = self._index_ttl()
         with self._errors():
             applied = self._ttl_index_seconds()
-        if applied != (ttl if ttl > 0 else None):
+        if applied == (ttl if ttl > 0 else None):
+            return
+        if self.conf.database.retention_rules_file:
+            LOG.warning('[database] retention_rules_file is set but the '
+                        'TTL index expires every event after %s seconds: '
+                        'run panko-dbsync to drop it', applied)
+        else:
             LOG.warning('[database] event_time_to_live is %d but the TTL '
                         'index expires events after %s seconds: run '
                         'panko-dbsync to apply the option', ttl, applied)
@@ -265,13 +284,14 @@ class Connection(base.Connection):
 
         A changed TTL is applied with collMod, which rewrites the index's
         options in place instead of rebuilding it over every event; a TTL
-        of 0 or less drops the index, keeping events forever.
+        of 0 or less drops the index, leaving expiry to panko-expirer.
         """
         applied = self._ttl_index_seconds()
         if ttl <= 0:
             if applied is not None:
                 self._events.drop_index(TTL_INDEX)
-                LOG.info('Dropped the TTL index: events are kept forever')
+                LOG.info('Dropped the TTL index: events are kept until '
+                         'panko-expirer deletes them')
         elif applied is None:
             self._events.create_index([('generated_date', 1)],
                                       name=TTL_INDEX, expireAfterSeconds=ttl)
@@ -496,16 +516,32 @@ class Connection(base.Connection):
 
     # Retention
 
-    def _delete_expired_events(self, cutoff, limit):
+    def _delete_expired_events(self, selector, limit):
         with self._errors():
             expired = [document['_id'] for document in self._events.find(
-                {'generated': {'$lt': to_micros(cutoff)}},
+                self._selected(selector),
                 projection={'_id': True}, sort=[('generated', 1)],
                 limit=limit)]
             if not expired:
                 return None
             return self._events.delete_many(
                 {'_id': {'$in': expired}}).deleted_count
+
+    @staticmethod
+    def _selected(selector):
+        """The query of a retention.Selector.
+
+        ``$nin`` also matches events whose project_id is null.
+        """
+        query = {'generated': {'$lt': to_micros(selector.cutoff)}}
+        if selector.event_types is not None:
+            query['event_type'] = {'$in': sorted(selector.event_types)}
+        if selector.project_id is not None:
+            query['project_id'] = selector.project_id
+        elif selector.excluded_projects:
+            query['project_id'] = {
+                '$nin': sorted(selector.excluded_projects)}
+        return query
 
     def _delete_unused_event_types(self):
         """Forget the trait types of event types without events."""

@@ -29,6 +29,7 @@ from panko.storage import base
 from panko.storage import models
 from panko.storage.sqlalchemy import errors
 from panko.storage.sqlalchemy import migration
+from panko.storage.sqlalchemy import mysql
 from panko.storage.sqlalchemy import partitions
 from panko.storage.sqlalchemy import postgresql as pg
 from panko.storage.sqlalchemy import rows
@@ -472,8 +473,10 @@ class Connection(base.Connection):
                 return []
             if pagination.marker:
                 conditions.append(after_marker)
-            rows = conn.execute(self._page_query(
-                conditions, owner_branches, order, pagination.limit)).all()
+            with self._page_plan(conn, event_filter):
+                rows = conn.execute(self._page_query(
+                    conditions, owner_branches, order,
+                    pagination.limit)).all()
             traits = self._traits_of(conn, rows)
         decode = _raw_text if raw_as_json else _raw_document
         return [models.Event(message_id=row.message_id,
@@ -510,17 +513,41 @@ class Connection(base.Connection):
 
     @staticmethod
     def _trait_condition(trait_filter):
-        compare = _COMPARATORS[trait_filter.op]
+        matches = Connection._trait_matches(trait_filter)
+        if matches is None:
+            # Same values as the trait, but indexed with the listing order.
+            return _COMPARATORS[trait_filter.op](
+                tables.event.c[trait_filter.name], trait_filter.value)
+        return tables.event.c.id.in_(matches)
+
+    @staticmethod
+    def _trait_matches(trait_filter):
+        """The ids of the events whose trait matches, as a select.
+
+        None for an owner trait, which ``event`` holds itself.
+        """
         if (trait_filter.name in rows.OWNER_COLUMNS
                 and trait_filter.dtype == models.Trait.TEXT_TYPE):
-            # Same values as the trait, but indexed with the listing order.
-            return compare(tables.event.c[trait_filter.name],
-                           trait_filter.value)
+            return None
         table = rows.TRAIT_TABLES[trait_filter.dtype]
-        return tables.event.c.id.in_(
-            sa.select(table.c.event_id).where(
-                table.c.key == trait_filter.name,
-                compare(table.c.value, trait_filter.value)))
+        return sa.select(table.c.event_id).where(
+            table.c.key == trait_filter.name,
+            _COMPARATORS[trait_filter.op](table.c.value, trait_filter.value))
+
+    @staticmethod
+    def _page_plan(conn, event_filter):
+        """On MySQL/MariaDB, probe trait filters that all match many rows.
+
+        See panko.storage.sqlalchemy.mysql.
+        """
+        if conn.dialect.name != 'mysql':
+            return contextlib.nullcontext()
+        matches = [select for select in map(Connection._trait_matches,
+                                            event_filter.traits_filter)
+                   if select is not None]
+        if matches and all(mysql.dense(conn, select) for select in matches):
+            return mysql.probing_traits(conn)
+        return contextlib.nullcontext()
 
     @staticmethod
     def _owner_branches(event_filter):
@@ -658,16 +685,16 @@ class Connection(base.Connection):
 
     @oslo_db_api.wrap_db_retry(max_retries=WRITE_ATTEMPTS,
                                retry_on_deadlock=True)
-    def _delete_expired_events(self, cutoff, limit):
+    def _delete_expired_events(self, selector, limit):
         event = tables.event
         with self._connect(transaction=True) as conn:
             ids = list(conn.scalars(
-                sa.select(event.c.id).where(event.c.generated < cutoff)
+                sa.select(event.c.id).where(*self._selected(selector))
                 .order_by(event.c.generated).limit(limit)))
             if ids:
                 # Partitioned, only the partitions before the cutoff.
-                bound = ([_GENERATED < cutoff] if self._partition_width
-                         else [])
+                bound = ([_GENERATED < selector.cutoff]
+                         if self._partition_width else [])
                 for table in rows.TRAIT_TABLES.values():
                     conn.execute(table.delete().where(
                         table.c.event_id.in_(ids), *bound))
@@ -680,6 +707,24 @@ class Connection(base.Connection):
         dropped = partitions.drop_expired(self._engine, cutoff)
         self._partition_starts = set()
         return dropped
+
+    @staticmethod
+    def _selected(selector):
+        """The conditions of a retention.Selector on the event table."""
+        event, event_type = tables.event, tables.event_type
+        conditions = [event.c.generated < selector.cutoff]
+        if selector.event_types is not None:
+            conditions.append(event.c.event_type_id.in_(
+                sa.select(event_type.c.id).where(
+                    event_type.c.desc.in_(sorted(selector.event_types)))))
+        if selector.project_id is not None:
+            conditions.append(event.c.project_id == selector.project_id)
+        elif selector.excluded_projects:
+            conditions.append(sa.or_(
+                event.c.project_id.is_(None),
+                event.c.project_id.not_in(
+                    sorted(selector.excluded_projects))))
+        return conditions
 
     @oslo_db_api.wrap_db_retry(
         max_retries=WRITE_ATTEMPTS, retry_on_deadlock=True,

@@ -20,10 +20,12 @@ STATUS = os.path.join(os.path.dirname(sys.executable), 'panko-status')
 SUCCESS, WARNING, FAILURE = 0, 1, 2
 
 
-def write_config(directory, url, policy_file=None):
+def write_config(directory, url, policy_file=None, rules_file=None):
     path = os.path.join(directory, 'panko.conf')
     with open(path, 'w') as f:
         f.write('[database]\nconnection = %s\n' % url)
+        if rules_file:
+            f.write('retention_rules_file = %s\n' % rules_file)
         f.write('[storage]\nmax_retries = 0\n')
         if policy_file:
             f.write('[oslo_policy]\npolicy_file = %s\n' % policy_file)
@@ -181,3 +183,32 @@ def test_json_policy_file_fails(tmp_path):
     result = make_checks(str(tmp_path),
                          policy_file=policy_file)._check_policy_json()
     assert result.code == status.Code.FAILURE
+
+
+def test_bad_retention_rules_fail(tmp_path):
+    url = migrated(sqlite_url(tmp_path))
+    rules = tmp_path / 'rules.yaml'
+    rules.write_text('rules:\n  - {event_type: "a[", ttl: 1d}\n')
+    code, checks = run_status(write_config(str(tmp_path), url,
+                                           rules_file=str(rules)))
+    assert code == FAILURE
+    result, details = checks['Retention rules valid']
+    assert result == FAILURE
+    assert details.startswith('Invalid retention rules: %s: rule 1: '
+                              % rules)
+    assert 'without its "]"' in details
+    assert checks['Database schema current'] == (SUCCESS, None)
+
+
+def test_retention_rules_are_counted(tmp_path):
+    (tmp_path / 'rules.yaml').write_text(
+        'rules: [{event_type: a, ttl: 1d}, {project_id: p, ttl: -1}]\n')
+    conf = make_checks(str(tmp_path)).conf
+    conf.set_override('retention_rules_file', 'rules.yaml', 'database')
+    result = status.Checks(conf)._check_retention_rules()
+    assert (result.code, result.details) == (
+        status.Code.SUCCESS, '2 retention rules.')
+    conf.clear_override('retention_rules_file', 'database')
+    result = status.Checks(conf)._check_retention_rules()
+    assert result.code == status.Code.SUCCESS
+    assert 'No retention rules file' in result.details

@@ -215,6 +215,32 @@ class TestRetention:
         assert connection.get_trait_types('gone') == []
         assert connection.get_event_types() == []
 
+    def test_with_retention_rules_dbsync_drops_the_ttl_index(
+            self, url, database, tmp_path):
+        connect(url, database__event_time_to_live=3600)
+        rules = tmp_path / 'rules.yaml'
+        rules.write_text('rules: [{event_type: a.*, ttl: forever}]\n')
+        connect(url, database__event_time_to_live=3600,
+                database__retention_rules_file=str(rules))
+        assert (impl_mongodb.TTL_INDEX
+                not in database['event'].index_information())
+        # Without the rules, the TTL index serves the global TTL again.
+        connect(url, database__event_time_to_live=3600)
+        assert impl_mongodb.TTL_INDEX in database['event'].index_information()
+
+    def test_a_ttl_index_left_beside_retention_rules_is_reported(
+            self, url, capsys, tmp_path):
+        connect(url, database__event_time_to_live=3600)
+        capsys.readouterr()
+        rules = tmp_path / 'rules.yaml'
+        rules.write_text('rules: [{event_type: a.*, ttl: forever}]\n')
+        storage.get_connection(backends.make_conf(
+            url, database__event_time_to_live=3600,
+            database__retention_rules_file=str(rules)), url)
+        assert ('retention_rules_file is set but the TTL index expires '
+                'every event after 3600 seconds: run panko-dbsync to drop '
+                'it' in capsys.readouterr().out)
+
     def test_expirer_command_deletes_old_events(
             self, url, tmp_path, monkeypatch):
         connection = connect(url)
