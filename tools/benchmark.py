@@ -7,6 +7,7 @@
     tools/benchmark.py storage-query --engine E
     tools/benchmark.py query --url http://127.0.0.1:8977
     tools/benchmark.py footprint --engine E [--pid PID ...]
+    tools/benchmark.py expire [--url URL] [--rate N]
     tools/benchmark.py all [--events N]
 
 Every subcommand prints a table and, with ``--json FILE`` (``-`` for

@@ -21,7 +21,29 @@ DATABASE_OPTS = [
                min=0,
                help='Most events panko-expirer deletes in one run; 0 '
                     'deletes every expired event (in bounded chunks, so '
-                    'a large backlog never holds one giant transaction).'),
+                    'a large backlog never holds one giant transaction). '
+                    'Whole partitions a partitioned database drops do '
+                    'not count: only the events deleted one by one do.'),
+    cfg.StrOpt('partitioning',
+               default='off',
+               choices=[('off', 'tables are not partitioned'),
+                        ('auto', 'panko-dbsync partitions the event and '
+                                 'trait tables of a new PostgreSQL '
+                                 'database by time')],
+               help='Whether panko-dbsync partitions a new (empty) '
+                    'PostgreSQL database by the time events were '
+                    'generated, so that panko-expirer drops whole '
+                    'partitions instead of deleting rows. A database '
+                    'holding events keeps its layout; MySQL/MariaDB and '
+                    'SQLite are never partitioned. See "Partitions '
+                    '(PostgreSQL)" in the administrator guide.'),
+    cfg.IntOpt('partition_width',
+               default=24,
+               min=1,
+               max=24 * 31,
+               help='Hours of events each partition holds, when '
+                    'panko-dbsync partitions a database; fixed from then '
+                    'on (the database records it).'),
     cfg.StrOpt('retention_rules_file',
                help='A YAML file of retention rules: how long events of '
                     'an event type (an fnmatch pattern) or of a project '

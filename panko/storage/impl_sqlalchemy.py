@@ -2,7 +2,9 @@
 
 A batch's rows (``sqlalchemy/rows.py``) go by COPY on PostgreSQL with
 psycopg (``sqlalchemy/postgresql.py``, with the connections' set-up
-only PostgreSQL needs), by INSERT elsewhere.
+only PostgreSQL needs), by INSERT elsewhere. A PostgreSQL database may
+be partitioned by time (``sqlalchemy/partitions.py``); the driver learns
+its layout when it connects.
 """
 
 import contextlib
@@ -15,6 +17,7 @@ from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log
+from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -27,6 +30,7 @@ from panko.storage import models
 from panko.storage.sqlalchemy import errors
 from panko.storage.sqlalchemy import migration
 from panko.storage.sqlalchemy import mysql
+from panko.storage.sqlalchemy import partitions
 from panko.storage.sqlalchemy import postgresql as pg
 from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
@@ -202,16 +206,20 @@ def _sqlite_deadline(seconds, conn, cursor, statement, parameters, context,
 _VALUE_COLUMN = {dtype: 3 + position
                  for position, dtype in enumerate(rows.TRAIT_TABLES)}
 _BY_NAME = operator.attrgetter('name')
+#: The trait tables' ``generated``, which only the partitioned layout has.
+_GENERATED = sa.column('generated', sa.DateTime)
 
 
 @functools.lru_cache
-def _traits_query(dialect_name):
+def _traits_query(dialect_name, partitioned=False):
     """Every trait of the events ``event_ids``: one UNION ALL of the tables.
 
     Each row is (event_id, key, dtype, value if text, value if integer,
     value if float, value if datetime). On PostgreSQL the ids are one
     array parameter, so the statement text is always the same and the
     driver prepares it once; elsewhere they expand into an IN list.
+    Partitioned, the rows are also bounded by the events' times
+    (``first`` and ``last``), so that only their partitions are read.
     """
     if dialect_name == 'postgresql':
         # Typed NULLs unite the value columns; MySQL cannot CAST to every
@@ -229,10 +237,14 @@ def _traits_query(dialect_name):
         in_page = (table.c.event_id == sa.any_(ids)
                    if dialect_name == 'postgresql'
                    else table.c.event_id.in_(ids))
-        selects.append(sa.select(
+        select = sa.select(
             table.c.event_id, table.c.key,
             sa.literal(dtype, sa.SmallInteger).label('dtype'), *values,
-        ).where(in_page))
+        ).where(in_page)
+        if partitioned:
+            select = select.where(_GENERATED.between(
+                sa.bindparam('first'), sa.bindparam('last')))
+        selects.append(select)
     return sa.union_all(*selects)
 
 
@@ -265,8 +277,7 @@ class Connection(base.Connection):
                                        self._engine.dialect.name))
         self._event_type_ids = {}
         self._known_trait_types = set()
-        with self._connect():
-            pass
+        self._read_layout()
         if reader_url:
             self._check_replica()
 
@@ -278,10 +289,33 @@ class Connection(base.Connection):
             LOG.warning('The read replica ([database] slave_connection) is '
                         'unreachable, reads fail until it answers: %s', e)
 
+    def _read_layout(self):
+        """Learn whether the tables are partitioned, and by what width.
+
+        Only PostgreSQL's can be. The starts of the partitions known to
+        exist are kept, so that a batch whose times fall in them creates
+        none.
+        """
+        with self._connect() as conn:
+            self._partition_width = (
+                partitions.width(conn)
+                if conn.dialect.name == 'postgresql' else None)
+        self._partition_starts = set()
+        if self._partition_width and self._engine.dialect.driver != 'psycopg':
+            raise storage.StorageError(
+                'the database is partitioned, which only the psycopg '
+                'driver writes: name postgresql+psycopg in [database] '
+                'connection')
+
     @property
     def engine(self):
         """The SQLAlchemy engine, for tests and tools that read the tables."""
         return self._engine
+
+    @property
+    def partition_width(self):
+        """Seconds of events a partition holds; None unpartitioned."""
+        return self._partition_width
 
     @contextlib.contextmanager
     def _connect(self, transaction=False, replica=False):
@@ -313,7 +347,24 @@ class Connection(base.Connection):
                 errors.describe(e))) from e
 
     def upgrade(self):
+        """Migrate; partition a new PostgreSQL database if asked to.
+
+        Partitions are then created from now to partitions.AHEAD.
+        """
         migration.upgrade(self._engine)
+        if self._engine.dialect.name != 'postgresql':
+            return
+        if self.conf.database.partitioning == 'auto':
+            with self._connect(transaction=True) as conn:
+                if partitions.partition_new(
+                        conn, self.conf.database.partition_width * 3600):
+                    LOG.info('Partitioned the new database by time')
+        self._read_layout()
+        if self._partition_width:
+            self._ensure_partitions([])
+        elif self.conf.database.partitioning == 'auto':
+            LOG.warning('The database holds events: it keeps its '
+                        'unpartitioned layout')
 
     def schema_status(self):
         current = migration.current_revision(self._engine)
@@ -353,6 +404,8 @@ class Connection(base.Connection):
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
+                if self._partition_width:
+                    self._ensure_partitions(events)
                 with self._connect(transaction=True) as conn:
                     stored, duplicates, trait_types = self._insert(
                         conn, events)
@@ -361,8 +414,9 @@ class Connection(base.Connection):
                 self._known_trait_types.update(trait_types)
                 return stored, duplicates
             except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError,
-                    db_exc.DBDeadlock) as e:
+                    db_exc.DBDeadlock, pg.PartitionMissing) as e:
                 self._forget_cached_ids()
+                self._partition_starts = set()
                 if attempt == WRITE_ATTEMPTS:
                     raise storage.StorageUnavailable(
                         'batch failed %d times: %s' % (attempt, e)) from e
@@ -372,11 +426,26 @@ class Connection(base.Connection):
                 # Not an outage (_connect raised those): the data's fault.
                 raise storage.UnstorableEvents(errors.describe(e)) from e
 
+    def _ensure_partitions(self, events):
+        """Create the partitions the batch needs, and those ahead of now.
+
+        In a transaction of its own, and only when one is not known to
+        exist already.
+        """
+        starts = partitions.wanted(self._partition_width,
+                                   timeutils.utcnow(), events)
+        if starts <= self._partition_starts:
+            return
+        with self._connect(transaction=True) as conn:
+            self._partition_starts = partitions.ensure(
+                conn, self._partition_width, starts)
+
     def _insert(self, conn, events):
         type_ids = self._get_event_type_ids(
             conn, {event.event_type for event in events})
         if conn.dialect.driver == 'psycopg':
-            stored = pg.copy_batch(conn, events, type_ids)
+            stored = pg.copy_batch(conn, events, type_ids,
+                                   partitioned=bool(self._partition_width))
         else:
             stored = self._insert_batch(conn, events, type_ids)
         new = [event for event in events if event.message_id in stored]
@@ -466,7 +535,7 @@ class Connection(base.Connection):
                 rows = conn.execute(self._page_query(
                     conditions, owner_branches, order,
                     pagination.limit)).all()
-            traits = self._traits_of(conn, [row.id for row in rows])
+            traits = self._traits_of(conn, rows)
         decode = _raw_text if raw_as_json else _raw_document
         return [models.Event(message_id=row.message_id,
                              event_type=row.event_type,
@@ -617,15 +686,19 @@ class Connection(base.Connection):
         ).join(event_type, event_type.c.id == page.c.event_type_id
                ).order_by(*ordered(page.c))
 
-    @staticmethod
-    def _traits_of(conn, event_ids):
-        """Traits of the given events, in one round trip, sorted by name."""
-        if not event_ids:
+    def _traits_of(self, conn, events):
+        """Traits of the event rows, in one round trip, sorted by name."""
+        if not events:
             return {}
         traits = {}
+        parameters = {'event_ids': [event.id for event in events]}
+        if self._partition_width:
+            times = [event.generated for event in events]
+            parameters.update(first=min(times), last=max(times))
         # One fetchall: row by row costs more.
-        rows = conn.execute(_traits_query(conn.dialect.name),
-                            {'event_ids': list(event_ids)}).all()
+        rows = conn.execute(_traits_query(conn.dialect.name,
+                                          bool(self._partition_width)),
+                            parameters).all()
         # Indexing the rows costs less than unpacking them: 1,600 a page.
         for row in rows:
             dtype = row[2]
@@ -677,11 +750,21 @@ class Connection(base.Connection):
                 sa.select(event.c.id).where(*self._selected(selector))
                 .order_by(event.c.generated).limit(limit)))
             if ids:
+                # Partitioned, only the partitions before the cutoff.
+                bound = ([_GENERATED < selector.cutoff]
+                         if self._partition_width else [])
                 for table in rows.TRAIT_TABLES.values():
                     conn.execute(table.delete().where(
-                        table.c.event_id.in_(ids)))
+                        table.c.event_id.in_(ids), *bound))
                 conn.execute(event.delete().where(event.c.id.in_(ids)))
         return len(ids) or None
+
+    def _drop_expired_partitions(self, cutoff):
+        if not self._partition_width:
+            return 0
+        dropped = partitions.drop_expired(self._engine, cutoff)
+        self._partition_starts = set()
+        return dropped
 
     @staticmethod
     def _selected(selector):

@@ -1,9 +1,11 @@
 """The servers the tests run against, and configurations pointing at them.
 
 The storage suite runs on every backend: SQLite, PostgreSQL and
-MariaDB/MySQL, each on a real server, and MongoDB. A server that
-cannot be reached skips its tests on a developer's machine, and fails them
-when ``CI=true``, so that CI never passes by testing nothing.
+MariaDB/MySQL, each on a real server, and MongoDB; on PostgreSQL twice,
+unpartitioned and partitioned by time (``postgresql-partitioned``). A
+server that cannot be reached skips its tests on a developer's machine,
+and fails them when ``CI=true``, so that CI never passes by testing
+nothing.
 
 No MongoDB server can be installed on the machines that run the suite:
 MongoDB tests run on mongomock unless ``PANKO_TEST_MONGODB_URL`` names a
@@ -25,6 +27,7 @@ import sqlalchemy as sa
 from harness import databases
 from harness import messaging
 from panko import service
+from panko import storage
 
 SERVER_URLS = {
     'postgresql': os.environ.get('PANKO_TEST_POSTGRESQL_URL',
@@ -33,8 +36,10 @@ SERVER_URLS = {
                             'mysql+pymysql://root@127.0.0.1:3306/'),
 }
 SQL_ENGINES = ('sqlite', 'postgresql', 'mysql')
+#: PostgreSQL with the event and trait tables partitioned by time.
+PARTITIONED = 'postgresql-partitioned'
 #: Every backend the shared storage suite runs on.
-STORAGE_BACKENDS = SQL_ENGINES + ('mongodb',)
+STORAGE_BACKENDS = SQL_ENGINES + (PARTITIONED, 'mongodb')
 #: A real MongoDB server; unset, MongoDB tests run on mongomock.
 MONGODB_URL = os.environ.get('PANKO_TEST_MONGODB_URL')
 #: The server mongomock pretends to be (a name no real server has).
@@ -106,6 +111,11 @@ def temporary_database(engine_name, directory):
         with temporary_mongodb() as url:
             yield url
         return
+    if engine_name == PARTITIONED:
+        with temporary_database('postgresql', directory) as url:
+            partition(url)
+            yield url
+        return
     if engine_name == 'sqlite':
         yield 'sqlite:///%s' % os.path.join(directory,
                                             '%s.db' % uuid.uuid4().hex)
@@ -119,6 +129,14 @@ def temporary_database(engine_name, directory):
         yield url
     finally:
         databases.drop(SERVER_URLS[engine_name], name)
+
+
+def partition(url):
+    """Create the schema of a new PostgreSQL database, partitioned."""
+    connection = storage.get_connection(
+        make_conf(url, database__partitioning='auto'), url)
+    connection.upgrade()
+    connection.engine.dispose()
 
 
 def make_conf(url=None, **overrides):

@@ -4,6 +4,7 @@ import argparse
 
 from bench import databases
 from bench import dispatcher
+from bench import expire
 from bench import footprint
 from bench import http_query
 from bench import ingest
@@ -23,6 +24,8 @@ def main(argv=None):
     sub.add_argument('--engine', action='append', choices=databases.ENGINES,
                      help='engine to measure (repeatable; default all)')
     sub.add_argument('--events', type=int, default=100000)
+    sub.add_argument('--partitioned', action='store_true',
+                     help="partition PostgreSQL's store by time")
     _common(sub)
     sub.set_defaults(func=_ingest)
 
@@ -52,8 +55,20 @@ def main(argv=None):
                           '--url names, else panko_bench)')
     sub.add_argument('--workers', type=int, default=2,
                      help='processes generating rows (default 2)')
+    sub.add_argument('--partitioned', action='store_true',
+                     help='partition a new PostgreSQL database by time '
+                          '([database] partitioning = auto)')
     _common(sub)
     sub.set_defaults(func=_load)
+
+    sub = commands.add_parser(
+        'expire', help='expire the oldest day of a loaded PostgreSQL store '
+                       'while events are written and read alongside')
+    _target(sub)
+    sub.add_argument('--rate', type=int, default=1000,
+                     help='events/s recorded meanwhile (default 1000)')
+    _common(sub)
+    sub.set_defaults(func=_expire)
 
     sub = commands.add_parser(
         'storage-query', help='the query set through the storage driver')
@@ -114,7 +129,8 @@ def _common(sub):
 
 
 def _ingest(args):
-    rows = [ingest.run(engine, args.events, args.seed)
+    rows = [ingest.run(engine, args.events, args.seed,
+                       partitioned=args.partitioned)
             for engine in args.engine or databases.ENGINES]
     report.emit('ingest', rows,
                 [('engine', 'engine'), ('events', 'events'),
@@ -152,11 +168,25 @@ def _load(args):
     url = args.url or databases.url_of(args.engine)
     if args.create:
         databases.create(databases.engine_of(url), databases.name_of(url))
-    row = load.run(url, args.events, args.seed, args.workers)
+    row = load.run(url, args.events, args.seed, args.workers,
+                   args.partitioned)
     report.emit('load', [row],
                 [('engine', 'engine'), ('events', 'events'),
                  ('loaded', 'loaded'), ('seconds', 'seconds')],
                 [row], args.json)
+
+
+def _expire(args):
+    url = args.url or databases.url_of(args.engine)
+    row = expire.run(url, args.rate)
+    report.emit('expire', row, [
+        ('partitioned', 'partitioned'), ('expired', 'expired'),
+        ('seconds', 'seconds'), ('server_cpu_seconds', 'server CPU s'),
+        ('longest_lock_wait_ms', 'lock wait ms'),
+        ('ingest_max_ms_before', 'batch max ms before'),
+        ('ingest_max_ms_during', 'during'),
+        ('query_max_ms_before', 'query max ms before'),
+        ('query_max_ms_during', 'during')], [row], args.json)
 
 
 QUERY_COLUMNS = [('name', 'query'), ('title', ''), ('p50_ms', 'p50 ms'),

@@ -73,10 +73,15 @@ def drop(engine, name=NAME):
     harness.databases.drop(SERVERS[engine], name)
 
 
-def connect(url):
-    """A panko storage connection to ``url``, schema up to date."""
+def connect(url, partitioned=False):
+    """A panko storage connection to ``url``, schema up to date.
+
+    ``partitioned``: a new PostgreSQL database is partitioned by time.
+    """
     conf = service.prepare_service([], config_files=[])
     conf.set_override('connection', url, 'database')
+    if partitioned:
+        conf.set_override('partitioning', 'auto', 'database')
     logging.getLogger('alembic').setLevel(logging.WARNING)
     connection = storage.get_connection(conf, url)
     connection.upgrade()

@@ -28,11 +28,15 @@ def run(url):
 def _sizes(conn):
     dialect = conn.dialect.name
     if dialect == 'postgresql':
-        # Heap, TOAST and free-space maps; indexes apart.
+        # Heap, TOAST and free-space maps; indexes apart. A partitioned
+        # table's are those of its partitions (pg_partition_tree has no
+        # rows for an unpartitioned one).
         return conn.execute(sa.text(
-            'SELECT sum(pg_table_size(c.oid)), sum(pg_indexes_size(c.oid))'
-            ' FROM pg_class c WHERE c.relname = ANY(:names)'
-            ' AND c.relnamespace = current_schema()::regnamespace'),
+            'SELECT sum(pg_table_size(r)), sum(pg_indexes_size(r))'
+            ' FROM (SELECT coalesce(t.relid, c.oid) AS r'
+            ' FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t'
+            ' ON t.isleaf WHERE c.relname = ANY(:names)'
+            ' AND c.relnamespace = current_schema()::regnamespace) leaves'),
             {'names': TABLE_NAMES}).one()
     if dialect == 'mysql':
         for name in TABLE_NAMES:

@@ -15,11 +15,14 @@ CHUNK = 10000
 DATABASE = databases.NAME + '_ingest'
 
 
-def run(engine, count, seed, keep=False):
-    """Record ``count`` events in batches of 100; return the figures."""
+def run(engine, count, seed, keep=False, partitioned=False):
+    """Record ``count`` events in batches of 100; return the figures.
+
+    ``partitioned``: PostgreSQL's store is partitioned by time.
+    """
     url = databases.create(engine, DATABASE)
     try:
-        connection = databases.connect(url)
+        connection = databases.connect(url, partitioned)
         elapsed = 0.0
         stored = 0
         events = generator.generate(count, seed)

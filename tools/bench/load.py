@@ -7,11 +7,15 @@ giving each event the next id. The rows are sent in bulk, in one
 transaction: COPY on PostgreSQL and LOAD DATA LOCAL INFILE on
 MariaDB/MySQL, both of tab-separated text, and executemany INSERTs on
 SQLite. On an empty PostgreSQL store the secondary indexes are dropped
-first and built once at the end. Last, the trait types of the events are
-recorded, the event types without events (of the generator's, all
-created first) removed, and the tables analysed. The store must hold the
-first events of the same seed, whole blocks of them (or none): loading
-1,000,000 after 100,000 adds the 900,000 that follow.
+first and built once at the end. A partitioned PostgreSQL store
+(``panko.storage.sqlalchemy.partitions``) gets its trait rows with their
+event's generated, and the partitions of each chunk's times are created
+(in a transaction of their own) before it is copied. Last, the trait
+types of the events are recorded, the event types without events (of
+the generator's, all created first) removed, and the tables analysed.
+The store must hold the first events of the same seed, whole blocks of
+them (or none): loading 1,000,000 after 100,000 adds the 900,000 that
+follow.
 """
 
 import contextlib
@@ -27,6 +31,7 @@ import sqlalchemy as sa
 
 from bench import databases
 from bench import generator
+from panko.storage.sqlalchemy import partitions
 from panko.storage.sqlalchemy import rows
 from panko.storage.sqlalchemy import tables
 
@@ -36,11 +41,14 @@ TABLES = [tables.event] + [rows.TRAIT_TABLES[dtype]
                            for dtype in sorted(rows.TRAIT_TABLES)]
 #: The columns of rows.trait_tuples' rows.
 TRAIT_COLUMNS = ('event_id', 'key', 'value')
+PARTITIONED_TRAIT_COLUMNS = ('event_id', 'generated', 'key', 'value')
 
 
-def run(url, count, seed, workers=2):
+def run(url, count, seed, workers=2, partitioned=False):
+    """Load to ``count`` events; ``partitioned``: a new store is so made."""
     engine = databases.engine_of(url)
-    connection = databases.connect(url)
+    connection = databases.connect(url, partitioned)
+    width = connection.partition_width
     db = connection.engine
     with db.begin() as conn:
         existing = conn.scalar(sa.select(sa.func.count()).select_from(
@@ -63,12 +71,16 @@ def run(url, count, seed, workers=2):
     tasks = [(start, min(start + BLOCKS_PER_TASK, last_block))
              for start in range(first_block, last_block, BLOCKS_PER_TASK)]
     make = functools.partial(_make_rows, seed, count, first_id - existing,
-                             type_ids, engine)
-    trait_types = set()
+                             type_ids, engine, width)
+    trait_types, starts = set(), set()
     dropped = _drop_indexes(db) if engine == 'postgresql' and not existing \
         else []
     with multiprocessing.Pool(workers) as pool, _bulk_writer(db) as write:
-        for number, (chunks, kinds) in enumerate(pool.imap(make, tasks)):
+        for number, (chunks, kinds, needed) in enumerate(
+                pool.imap(make, tasks)):
+            if not needed <= starts:
+                with db.begin() as conn:
+                    starts = partitions.ensure(conn, width, needed)
             for table, chunk in chunks.items():
                 write(table, chunk)
             trait_types |= kinds
@@ -103,13 +115,15 @@ def _register_event_types(db):
                                            event_type.c.id)).all())
 
 
-def _make_rows(seed, count, id_offset, type_ids, engine, task):
+def _make_rows(seed, count, id_offset, type_ids, engine, width, task):
     """The rows of blocks [start, end): {table: (columns, rows)}.
 
     The rows of a table are tuples on SQLite, bulk-load text elsewhere.
+    Also the trait types of the events, and the starts of the partitions
+    they need when ``width`` (seconds) says the store is partitioned.
     """
     start, end = task
-    events, identified, kinds = [], [], set()
+    events, identified, kinds, starts = [], [], set(), set()
     number = start * generator.BLOCK_SIZE
     for block in range(start, end):
         for event in generator.make_block(seed, block):
@@ -121,15 +135,19 @@ def _make_rows(seed, count, id_offset, type_ids, engine, task):
             identified.append((event_id, event))
             kinds.update((type_ids[event.event_type], trait.name, trait.dtype)
                          for trait in event.traits)
+            if width:
+                starts.add(partitions.start_of(event.generated, width))
             number += 1
     chunks = {tables.event.name: (tuple(events[0]),
                                   [tuple(row.values()) for row in events])}
-    for dtype, table_rows in rows.trait_tuples(identified).items():
-        chunks[rows.TRAIT_TABLES[dtype].name] = (TRAIT_COLUMNS, table_rows)
+    trait_columns = PARTITIONED_TRAIT_COLUMNS if width else TRAIT_COLUMNS
+    for dtype, table_rows in rows.trait_tuples(
+            identified, with_generated=bool(width)).items():
+        chunks[rows.TRAIT_TABLES[dtype].name] = (trait_columns, table_rows)
     return {name: (columns, table_rows if engine == 'sqlite'
                    else _as_text(table_rows))
             for name, (columns, table_rows) in chunks.items()
-            if table_rows}, kinds
+            if table_rows}, kinds, starts
 
 
 def _as_text(table_rows):
@@ -200,7 +218,12 @@ def _insert_writer(db):
 
 
 def _drop_indexes(db):
-    """Drop the plain secondary indexes; return their definitions."""
+    """Drop the plain secondary indexes; return their definitions.
+
+    A partitioned table's index is defined ``ON ONLY`` the table, which
+    would create it on no partition: it is created on the table and its
+    partitions instead.
+    """
     with db.begin() as conn:
         definitions = conn.execute(sa.text(
             "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid)"
@@ -209,7 +232,8 @@ def _drop_indexes(db):
         ).all()
         for name, _ in definitions:
             conn.execute(sa.text('DROP INDEX %s' % name))
-    return [definition for _, definition in definitions]
+    return [definition.replace(' ON ONLY ', ' ON ', 1)
+            for _, definition in definitions]
 
 
 def _finish(db, engine, dropped, trait_types):

@@ -36,7 +36,8 @@ def contents(url):
     return events, sorted(traits), sorted(kinds)
 
 
-@pytest.mark.parametrize('engine_name', backends.SQL_ENGINES)
+@pytest.mark.parametrize('engine_name',
+                         backends.SQL_ENGINES + (backends.PARTITIONED,))
 def test_load_writes_what_record_events_writes(engine_name, tmp_path):
     with backends.temporary_database(engine_name, str(tmp_path)) as ingested, \
             backends.temporary_database(engine_name,
@@ -50,3 +51,38 @@ def test_load_writes_what_record_events_writes(engine_name, tmp_path):
         expected = contents(ingested)
         assert len(expected[0]) == EVENTS
         assert contents(loaded) == expected
+        if engine_name == backends.PARTITIONED:
+            for url in (ingested, loaded):
+                assert traits_off_their_events_time(url) == 0
+                assert partitions_without_indexes(url) == []
+
+
+def traits_off_their_events_time(url):
+    """Trait rows whose generated is not their event's (partitioned)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return sum(conn.exec_driver_sql(
+                'SELECT count(*) FROM %s x JOIN event e ON e.id = x.event_id'
+                ' WHERE e.generated <> x.generated' % table).scalar()
+                for table in TRAIT_TABLES)
+    finally:
+        engine.dispose()
+
+
+def partitions_without_indexes(url):
+    """Partitions lacking one of their table's indexes, invalid indexes."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(
+                'SELECT c.relname FROM pg_inherits i'
+                ' JOIN pg_class c ON c.oid = i.inhrelid'
+                ' JOIN pg_class p ON p.oid = i.inhparent'
+                " WHERE c.relkind = 'r' AND (SELECT count(*) FROM pg_index"
+                ' WHERE indrelid = c.oid) <> (SELECT count(*) FROM pg_index'
+                ' WHERE indrelid = p.oid)'
+                ' UNION ALL SELECT indexrelid::regclass::text FROM pg_index'
+                ' WHERE NOT indisvalid').scalars().all()
+    finally:
+        engine.dispose()

@@ -173,8 +173,10 @@ class TestBatches:
         assert stored(conn) == []
         assert set(rounds) == {2}
         # Rounds of 2, 2 and 1 events, then 2 and 1, each rule ending
-        # with a round that finds none.
-        assert len(rounds) == 7
+        # with a round that finds none. A partitioned store drops the
+        # 40-day-old events with their partitions, older than every TTL.
+        partitioned = getattr(conn, 'partition_width', None)
+        assert len(rounds) == (5 if partitioned else 7)
 
 
 class TestPartitionHook:
