@@ -10,10 +10,14 @@ UTF-8 cannot encode, is hashed as its three surrogate bytes, so that such
 an event is rejected for what it holds rather than for its signature.
 """
 
-import hashlib
 import hmac
 
 SIGNATURE_FIELD = 'message_signature'
+
+
+#: Types JSON decoding makes that Ceilometer's decode_unicode() keeps
+#: as they are.
+_KEPT_TYPES = frozenset((int, float, bool, type(None)))
 
 
 def _as_bytes(value):
@@ -22,7 +26,7 @@ def _as_bytes(value):
     if kind is str:
         return value.encode('utf-8', 'surrogatepass')
     if kind is list:
-        return [_as_bytes(item) for item in value]
+        return _list_as_bytes(value)
     if kind is dict:
         return {_as_bytes(key): _as_bytes(value[key])
                 for key in sorted(value)}
@@ -37,31 +41,42 @@ def _as_bytes(value):
     return value
 
 
-def _text(value):
-    if type(value) is str:
-        return value
-    if isinstance(value, list):
-        return str(_as_bytes(value))
-    return str(value)
+def _list_as_bytes(items):
+    """_as_bytes of a list, its strings and numbers converted in place.
+
+    Events are mostly lists of [name, dtype, value] lists: one call per
+    list instead of one per item halves the time to sign an event.
+    """
+    return [item.encode('utf-8', 'surrogatepass') if type(item) is str
+            else item if type(item) in _KEPT_TYPES
+            else _as_bytes(item) for item in items]
 
 
 def _flatten(event, prefix, parts):
     """Append the names and texts that are hashed, in order, to parts."""
     for key in sorted(event):
-        if not prefix and key == SIGNATURE_FIELD:
-            continue
         value = event[key]
-        if isinstance(value, dict):
+        if type(value) is str:
+            parts += (prefix + key, value)
+        elif isinstance(value, dict):
             _flatten(value, '%s%s:' % (prefix, key), parts)
+        elif isinstance(value, list):
+            parts += (prefix + key, str(_list_as_bytes(value)))
         else:
-            parts.append(prefix + key)
-            parts.append(_text(value))
+            parts += (prefix + key, str(value))
+
+
+def _event_parts(event):
+    """The names and texts that are hashed, in order, in one list."""
+    parts = []
+    _flatten({key: value for key, value in event.items()
+              if key != SIGNATURE_FIELD}, '', parts)
+    return parts
 
 
 def signed_stream(event):
     """The (name, text) pairs that are hashed, in order."""
-    parts = []
-    _flatten(event, '', parts)
+    parts = _event_parts(event)
     return list(zip(parts[0::2], parts[1::2], strict=True))
 
 
@@ -73,11 +88,9 @@ def compute_signature(event, secret):
     """
     if not secret:
         return ''
-    parts = []
-    _flatten(event, '', parts)
-    return hmac.new(secret.encode('utf-8'),
-                    ''.join(parts).encode('utf-8', 'surrogatepass'),
-                    hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode('utf-8'),
+                       ''.join(_event_parts(event)).encode(
+                           'utf-8', 'surrogatepass'), 'sha256').hex()
 
 
 def verify_signature(event, secret):
