@@ -292,23 +292,22 @@ class Connection(metaclass=abc.ABCMeta):
         """
         return 0
 
+    @abc.abstractmethod
     def _delete_expired_events(self, selector, limit):
         """Delete the ``limit`` oldest events a Selector selects.
 
         ``selector`` (panko.storage.retention.Selector) has the cutoff,
         the event types (names) and the project condition. Returns how
         many were deleted, or None when no such event was left, which
-        ends that selector's rounds. A driver that stores events
-        implements it (and the next method).
+        ends that selector's rounds.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _delete_unused_event_types(self):
         """Forget what is recorded of event types left without events.
 
         Returns how many event types were left without events.
         """
-        raise NotImplementedError
 
     # Dead letters
 
