@@ -26,6 +26,20 @@ PASTE_INI = os.path.join(contract.REPO, 'etc', 'panko', 'api_paste.ini')
 TYPE = 'compute.instance.update'
 
 
+def get_behind_proxy(api, api_conf, path):
+    """GET ``path`` as a proxy at https://telemetry.example.com/event."""
+    api_conf.set_override('enable_proxy_headers_parsing', True,
+                          'oslo_middleware')
+    try:
+        return api.get(path, headers={
+            'X-Forwarded-Proto': 'https',
+            'X-Forwarded-Host': 'telemetry.example.com',
+            'X-Forwarded-Prefix': '/event'})
+    finally:
+        api_conf.clear_override('enable_proxy_headers_parsing',
+                                'oslo_middleware')
+
+
 class TestVersions:
 
     def test_version_document(self, api):
@@ -40,16 +54,7 @@ class TestVersions:
             version['media-types'])
 
     def test_base_url_from_forwarded_headers(self, api, api_conf):
-        api_conf.set_override('enable_proxy_headers_parsing', True,
-                              'oslo_middleware')
-        try:
-            response = api.get('/', headers={
-                'X-Forwarded-Proto': 'https',
-                'X-Forwarded-Host': 'telemetry.example.com',
-                'X-Forwarded-Prefix': '/event'})
-        finally:
-            api_conf.clear_override('enable_proxy_headers_parsing',
-                                    'oslo_middleware')
+        response = get_behind_proxy(api, api_conf, '/')
         links = response.json['versions']['values'][0]['links']
         assert links[0]['href'] == 'https://telemetry.example.com/event/v2'
 
@@ -66,16 +71,7 @@ class TestVersions:
         assert api.head(path).body == b''
 
     def test_v2_document_behind_a_proxy(self, api, api_conf):
-        api_conf.set_override('enable_proxy_headers_parsing', True,
-                              'oslo_middleware')
-        try:
-            response = api.get('/v2', headers={
-                'X-Forwarded-Proto': 'https',
-                'X-Forwarded-Host': 'telemetry.example.com',
-                'X-Forwarded-Prefix': '/event'})
-        finally:
-            api_conf.clear_override('enable_proxy_headers_parsing',
-                                    'oslo_middleware')
+        response = get_behind_proxy(api, api_conf, '/v2')
         assert response.json['version']['links'][0] == {
             'rel': 'self', 'href': 'https://telemetry.example.com/event/v2'}
 
